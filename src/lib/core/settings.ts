@@ -1,0 +1,112 @@
+/**
+ * Every setting trustctl resolves from flag > environment > .env > profile > default, in one list,
+ * so that `trustctl config show`, the flags of each command and the profile file's keys cannot
+ * drift apart. The key is the profile key and the `config show` flag; commands may expose a
+ * setting under a shorter flag name (e.g. `metadata-file` as `--file`).
+ */
+
+export type SettingKind = 'string' | 'path' | 'boolean' | 'duration' | 'integer' | 'url'
+
+export interface SettingDef {
+  key: string
+  kind: SettingKind
+  /** Environment variables, first match wins. TRUSTCTL_* first, then the system's own (TPM2TOOLS_TCTI). */
+  env: string[]
+  default?: string
+  description: string
+  /** A secret: never printed, logged or put in JSON; passing it as a flag warns. */
+  secret?: boolean
+  /** For secrets: the companion setting naming a file that holds the secret. */
+  fileSetting?: string
+}
+
+export const SETTINGS: readonly SettingDef[] = [
+  // TPM (tpm2-tools)
+  {
+    key: 'tcti',
+    kind: 'string',
+    env: ['TPM2TOOLS_TCTI', 'TRUSTCTL_TCTI'],
+    default: 'device:/dev/tpmrm0',
+    description: 'TCTI that tpm2-tools use to reach the TPM, e.g. device:/dev/tpmrm0 or swtpm:path=/run/swtpm.sock',
+  },
+  {
+    key: 'tpm-timeout',
+    kind: 'duration',
+    env: ['TRUSTCTL_TPM_TIMEOUT'],
+    default: '30s',
+    description: 'timeout of each tpm2-tools call (a hung TPM never hangs trustctl)',
+  },
+  // key-metadata file of SPIRE's KMS KeyManager plugins
+  {
+    key: 'metadata-file',
+    kind: 'path',
+    env: ['TRUSTCTL_METADATA_FILE'],
+    description: "path of the KeyManager plugin's key_metadata_file (holds the server ID)",
+  },
+  {
+    key: 'trust-domain',
+    kind: 'string',
+    env: ['TRUSTCTL_TRUST_DOMAIN'],
+    description: 'SPIFFE trust domain name, e.g. example.org',
+  },
+  // HTTP (every remote API)
+  {
+    key: 'ca-file',
+    kind: 'path',
+    env: ['TRUSTCTL_CA_FILE'],
+    description: 'PEM file of the CA certificates trusted for HTTPS servers (used instead of the system roots)',
+  },
+  {
+    key: 'insecure',
+    kind: 'boolean',
+    env: ['TRUSTCTL_INSECURE'],
+    default: 'false',
+    description: 'skip TLS certificate verification (warns; prefer --ca-file)',
+  },
+  {
+    key: 'timeout',
+    kind: 'duration',
+    env: ['TRUSTCTL_TIMEOUT'],
+    default: '30s',
+    description: 'timeout of each HTTP request',
+  },
+  // CipherTrust Manager
+  {
+    key: 'ctm-url',
+    kind: 'url',
+    env: ['TRUSTCTL_CTM_URL'],
+    description: 'CipherTrust Manager base URL, e.g. https://ctm.example.com',
+  },
+  {
+    key: 'ctm-username',
+    kind: 'string',
+    env: ['TRUSTCTL_CTM_USERNAME'],
+    description: 'CipherTrust Manager user name',
+  },
+  {
+    key: 'ctm-password',
+    kind: 'string',
+    env: ['TRUSTCTL_CTM_PASSWORD'],
+    secret: true,
+    fileSetting: 'ctm-password-file',
+    description: 'CipherTrust Manager password (prefer the -file form or the environment)',
+  },
+  {
+    key: 'ctm-password-file',
+    kind: 'path',
+    env: ['TRUSTCTL_CTM_PASSWORD_FILE'],
+    description: 'file holding the CipherTrust Manager password',
+  },
+]
+
+const BY_KEY = new Map(SETTINGS.map((s) => [s.key, s]))
+
+export function settingDef(key: string): SettingDef {
+  const def = BY_KEY.get(key)
+  if (!def) throw new Error(`unknown setting ${key}`)
+  return def
+}
+
+export function isSettingKey(key: string): boolean {
+  return BY_KEY.has(key)
+}

@@ -1,0 +1,56 @@
+import {spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const BIN = join(ROOT, 'bin', 'run.js')
+
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+export interface CliOptions {
+  cwd?: string
+  env?: Record<string, string | undefined>
+  input?: string
+  /** Start from an empty environment plus PATH and HOME, instead of inheriting the test's. */
+  cleanEnv?: boolean
+  timeoutMs?: number
+}
+
+/** Runs the built CLI (bin/run.js over dist/) as a user would, and collects its output. */
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('dist/ is missing: run "npm run build" before the e2e tests')
+  const base: Record<string, string | undefined> = opts.cleanEnv
+    ? {PATH: process.env.PATH, HOME: opts.env?.HOME ?? process.env.HOME}
+    : {...process.env}
+  delete base.CI
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries({...base, ...opts.env})) if (v !== undefined) env[k] = v
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {cwd: opts.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({code, stdout, stderr})
+    })
+    child.stdin.end(opts.input ?? '')
+  })
+}
+
+/** Parses stdout as JSON, failing the test with the raw output when it is not. */
+export function json<T = any>(r: CliResult): T {
+  try {
+    return JSON.parse(r.stdout) as T
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${r.code}):\n${r.stdout}\nstderr:\n${r.stderr}`)
+  }
+}
