@@ -150,7 +150,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Writes human output to stdout (only outside JSON mode); the result object goes to --json as is. */
   protected print(text: string): void {
-    if (!this.jsonEnabled()) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+    if (!this.jsonEnabled()) process.stdout.write(redact(text.endsWith('\n') ? text : `${text}\n`))
+  }
+
+  /** The --json result, with any registered secret masked wherever it appears. */
+  protected override toSuccessJson(result: unknown): unknown {
+    return result === undefined ? result : JSON.parse(redact(JSON.stringify(result)))
   }
 
   public override async catch(err: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<void> {

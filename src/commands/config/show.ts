@@ -1,4 +1,5 @@
 import {BaseCommand, settingBooleanFlag, settingFlag} from '../../base-command.js'
+import type {Settings} from '../../lib/core/config.js'
 import {REDACTED} from '../../lib/core/log.js'
 import {SETTINGS} from '../../lib/core/settings.js'
 
@@ -15,6 +16,16 @@ interface ConfigShowResult {
   profile: {name: string; source: string}
   dotenv: string | null
   settings: ShownSetting[]
+}
+
+/** Parses every typed value, so a bad one fails here with its origin rather than later in some command. */
+function validateAll(settings: Settings): void {
+  for (const def of SETTINGS) {
+    if (def.kind === 'duration') settings.duration(def.key)
+    else if (def.kind === 'boolean') settings.boolean(def.key)
+    else if (def.kind === 'integer') settings.integer(def.key)
+    else if (def.kind === 'url') settings.url(def.key)
+  }
 }
 
 // Every setting is a flag here, so "config show --tcti X" shows what a command given --tcti X would use.
@@ -39,6 +50,7 @@ Any setting can be passed as a flag here to see what a command given that flag w
 
   async run(): Promise<ConfigShowResult> {
     const ctx = this.configCtx
+    validateAll(this.settings)
     const settings: ShownSetting[] = this.settings.all().map((r) => ({
       key: r.key,
       value: r.secret ? (r.value !== undefined || r.secretFile ? REDACTED : null) : (r.value ?? null),

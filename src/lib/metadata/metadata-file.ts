@@ -76,7 +76,7 @@ export async function initMetadataFile(opts: InitOptions): Promise<InitResult> {
         details: {file, ...(existingId ? {serverId: existingId} : {})},
       })
     }
-    const serverId = wanted ?? existingId ?? newServerId()
+    const serverId = wanted ?? newServerId()
     if (!opts.dryRun) await writeFileAtomic(file, serverId, {mode: METADATA_FILE_MODE, dirMode: METADATA_DIR_MODE, force: true})
     return {
       file,

@@ -1,0 +1,49 @@
+import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {json, runCli} from '../helpers/cli.js'
+import {useTmpDir} from '../helpers/tmp.js'
+
+const tmp = useTmpDir()
+
+describe('doctor', () => {
+  it('passes on this machine: node, config and tpm2-tools ok, exit 0', async () => {
+    const dir = tmp()
+    const r = await runCli(['doctor', '--json'], {cwd: dir, env: {HOME: dir}})
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    const body = json(r)
+    expect(body.ok).toBe(true)
+    expect(body.checks.map((c: {name: string}) => c.name)).toEqual(['node', 'config', 'tpm2-tools'])
+    expect(body.checks.find((c: {name: string}) => c.name === 'tpm2-tools').message).toMatch(/^tpm2-tools \d+\.\d+.*TCTI device:\/dev\/tpmrm0/)
+  })
+
+  it('fails with exit 5 and the apt-get fix when tpm2-tools is missing, in both modes', async () => {
+    const dir = tmp()
+    // A PATH that has node but no tpm2-tools.
+    const bin = join(dir, 'bin')
+    mkdirSync(bin)
+    symlinkSync(process.execPath, join(bin, 'node'))
+    const env = {HOME: dir, PATH: bin}
+    const human = await runCli(['doctor'], {cwd: dir, cleanEnv: true, env})
+    expect(human.code).toBe(5)
+    expect(human.stdout).toMatch(/FAIL tpm2-tools/)
+    expect(human.stdout).toContain('fix: apt-get install tpm2-tools')
+    const machine = await runCli(['doctor', '--json'], {cwd: dir, cleanEnv: true, env})
+    expect(machine.code).toBe(5)
+    const body = json(machine)
+    expect(body.error).toMatchObject({code: 'TPM2_TOOLS_MISSING', exitCode: 5})
+    expect(body.error.details.checks).toHaveLength(3)
+  })
+
+  it('reports a broken config file as a failed check (exit 2) instead of stopping', async () => {
+    const dir = tmp()
+    mkdirSync(join(dir, '.config', 'trustctl'), {recursive: true})
+    writeFileSync(join(dir, '.config', 'trustctl', 'config.yaml'), 'profiles: {a: [1,\n')
+    const r = await runCli(['doctor', '--json'], {cwd: dir, env: {HOME: dir, XDG_CONFIG_HOME: undefined}})
+    expect(r.code).toBe(2)
+    const checks = json(r).error.details.checks
+    expect(checks.find((c: {name: string}) => c.name === 'config')).toMatchObject({status: 'fail', message: expect.stringMatching(/is not valid YAML/)})
+    expect(checks.find((c: {name: string}) => c.name === 'node').status).toBe('ok')
+  })
+})
