@@ -23,6 +23,11 @@ export default tseslint.config(
     },
   },
   {
+    files: ['bin/**/*.js', 'bin/**/*.cjs', 'scripts/**/*.cjs'],
+    languageOptions: {sourceType: 'commonjs', globals: {require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly', globalThis: 'readonly'}},
+    rules: {'@typescript-eslint/no-require-imports': 'off'},
+  },
+  {
     // Tests read loosely typed JSON from the CLI's stdout.
     files: ['test/**/*.ts'],
     rules: {'@typescript-eslint/no-explicit-any': 'off'},

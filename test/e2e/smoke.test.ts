@@ -1,4 +1,5 @@
-import {readdirSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {Config} from '@oclif/core'
 import {describe, expect, it} from 'vitest'
@@ -43,12 +44,35 @@ describe('every command loads', () => {
     }
   })
 
-  it('--version, root --help and the autocomplete plugin answer', async () => {
-    const version = await runCli(['--version'])
-    expect(version.stdout).toMatch(/^trustctl\/\d+\.\d+\.\d+ linux-x64 node-v\d+/)
+  it('--version (answered without loading oclif) prints exactly what oclif would', async () => {
+    const config = await Config.load(ROOT)
+    for (const flag of ['--version', '-v']) {
+      const r = await runCli([flag])
+      expect(r.code).toBe(0)
+      expect(r.stdout).toBe(`${config.userAgent}\n`)
+    }
+  })
+
+  it('runs the same without the code cache (a cache from another Node.js is rejected the same way)', async () => {
+    const cached = await runCli(['metadata', 'show', '--help'])
+    const uncached = await runCli(['metadata', 'show', '--help'], {env: {TRUSTCTL_NO_CODE_CACHE: '1'}})
+    expect(uncached.code).toBe(0)
+    expect(uncached.stdout).toBe(cached.stdout)
+  })
+
+  it('plugin commands load through the bundle (help, autocomplete)', async () => {
+    const help = await runCli(['help', 'metadata', 'show'])
+    expect(help.code, help.stderr).toBe(0)
+    expect(help.stdout).toContain('--trust-domain')
+    expect(help.stderr).toBe('')
+  })
+
+  it('root --help and the autocomplete plugin answer', async () => {
     const help = await runCli(['--help'])
     expect(help.stdout).toMatch(/TOPICS[\s\S]*metadata/)
-    const ac = await runCli(['autocomplete', 'bash'])
+    const home = mkdtempSync(join(tmpdir(), 'trustctl-ac-'))
+    const ac = await runCli(['autocomplete', 'bash'], {env: {HOME: home, XDG_CACHE_HOME: undefined}})
+    rmSync(home, {recursive: true, force: true})
     expect(ac.code).toBe(0)
     expect(ac.stdout).toMatch(/trustctl/)
   })
