@@ -12,4 +12,12 @@ if [ -n "${CI:-}" ] && git rev-parse --git-dir >/dev/null 2>&1; then
 fi
 npm run lint
 npm run typecheck
-npx vitest run
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report"
+rc=$?
+set -e
+# A plain closing line that any CI log reader understands.
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$report" || true
+exit $rc

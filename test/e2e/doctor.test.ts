@@ -47,3 +47,24 @@ describe('doctor', () => {
     expect(checks.find((c: {name: string}) => c.name === 'node').status).toBe('ok')
   })
 })
+
+describe('colours', () => {
+  const ESC = '\u001B['
+  it('are used when forced, and never with NO_COLOR or --no-color', async () => {
+    const dir = tmp()
+    const env = {HOME: dir, FORCE_COLOR: '1', NO_COLOR: undefined}
+    const forced = await runCli(['doctor'], {cwd: dir, env})
+    expect(forced.stdout).toContain(ESC)
+    const noColor = await runCli(['doctor'], {cwd: dir, env: {...env, NO_COLOR: '1'}})
+    expect(noColor.stdout).not.toContain(ESC)
+    const flag = await runCli(['doctor', '--no-color'], {cwd: dir, env})
+    expect(flag.stdout).not.toContain(ESC)
+    expect(flag.code).toBe(0)
+  })
+
+  it('are off when output is not a terminal', async () => {
+    const dir = tmp()
+    const r = await runCli(['doctor'], {cwd: dir, env: {HOME: dir, FORCE_COLOR: undefined, NO_COLOR: undefined}})
+    expect(r.stdout).not.toContain(ESC)
+  })
+})
