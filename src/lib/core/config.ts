@@ -4,6 +4,7 @@ import {join, resolve} from 'node:path'
 import {parseEnv} from 'node:util'
 
 import {fileErrorFrom, UsageError} from './errors.js'
+import {loadYaml} from './lazy.js'
 import {registerSecret} from './log.js'
 import {SETTINGS, settingDef, type SettingDef, isSettingKey} from './settings.js'
 import {parseBoolean, parseDuration, parseInteger, parseUrl} from './values.js'
@@ -160,7 +161,7 @@ async function readConfigFile(path: string, source: SettingSource, warnings: str
 /** Parses the profile file. All scalars stay text (YAML failsafe schema): 0x81008006 is not a number here. */
 export async function parseConfigText(text: string, path: string, warnings: string[]): Promise<Pick<ConfigFileInfo, 'currentProfile' | 'profiles'>> {
   // js-yaml is cheap but not free; it is only loaded when a config file exists.
-  const yaml = await import('js-yaml')
+  const yaml = await loadYaml()
   let doc: unknown
   try {
     doc = yaml.load(text, {schema: yaml.FAILSAFE_SCHEMA})

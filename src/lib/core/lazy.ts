@@ -9,3 +9,4 @@ export const loadJose = async () => import('jose')
 export const loadForge = async () => (await import('node-forge')).default
 export const loadListr = async () => import('listr2')
 export const loadPrompts = async () => import('@inquirer/prompts')
+export const loadYaml = async () => import('js-yaml')

@@ -36,6 +36,34 @@ export const SETTINGS: readonly SettingDef[] = [
     default: '30s',
     description: 'timeout of each tpm2-tools call (a hung TPM never hangs trustctl)',
   },
+  {
+    key: 'tpm-handle',
+    kind: 'string',
+    env: ['TRUSTCTL_TPM_HANDLE'],
+    default: '0x81008006',
+    description: 'persistent handle of the TPM signing key',
+  },
+  {
+    key: 'srk-handle',
+    kind: 'string',
+    env: ['TRUSTCTL_SRK_HANDLE'],
+    default: '0x81000001',
+    description: 'persistent handle of the TPM storage key (SRK), the signing key\'s parent',
+  },
+  {
+    key: 'owner-auth',
+    kind: 'string',
+    env: ['TRUSTCTL_OWNER_AUTH'],
+    secret: true,
+    fileSetting: 'owner-auth-file',
+    description: 'TPM owner hierarchy password (only when one is set on the TPM)',
+  },
+  {
+    key: 'owner-auth-file',
+    kind: 'path',
+    env: ['TRUSTCTL_OWNER_AUTH_FILE'],
+    description: 'file holding the TPM owner hierarchy password',
+  },
   // key-metadata file of SPIRE's KMS KeyManager plugins
   {
     key: 'metadata-file',

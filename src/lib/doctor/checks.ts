@@ -10,6 +10,7 @@ export const DoctorError = defineErrorClass('DoctorError', {
   CONFIG_INVALID: ExitCode.USAGE,
   TPM2_TOOLS_MISSING: ExitCode.DEVICE,
   TPM2_TOOLS_BROKEN: ExitCode.DEVICE,
+  TPM_UNREACHABLE: ExitCode.DEVICE,
 })
 export type DoctorErrorCode = InstanceType<typeof DoctorError>['code']
 
@@ -94,6 +95,46 @@ export async function checkTpm2Tools(tcti: string, timeoutMs: number): Promise<D
     return {name: 'tpm2-tools', status: 'warn', message: `tpm2-tools ${version} is older than ${MIN_TPM2_TOOLS.join('.')}; output parsing may fail`, fix: 'install tpm2-tools 5.x'}
   }
   return {name: 'tpm2-tools', status: 'ok', message: `tpm2-tools ${version}; TCTI ${tcti}`}
+}
+
+/** TPM reachable through the TCTI; storage and signing key present (missing keys warn: provision fixes them). */
+export async function checkTpm(tcti: string, timeoutMs: number, handle: number, srkHandle: number): Promise<DoctorCheck[]> {
+  const {TpmClient} = await import('../tpm/client.js')
+  let status
+  try {
+    status = await new TpmClient({tcti, timeoutMs}).status(handle, srkHandle)
+  } catch (err) {
+    const message = (err as Error).message
+    return [
+      {
+        name: 'tpm',
+        status: 'fail',
+        message,
+        fix: isTrustctlError(err) && err.suggestions[0] ? err.suggestions[0] : `check --tcti (now ${tcti})`,
+        errorCode: 'TPM_UNREACHABLE',
+      },
+    ]
+  }
+  const checks: DoctorCheck[] = [
+    {name: 'tpm', status: 'ok', message: `${status.tpm.manufacturer ?? 'TPM'} ${status.tpm.vendor ?? ''} firmware ${status.tpm.firmwareVersion ?? '?'} via ${tcti}`.replace(/\s+/g, ' ')},
+  ]
+  const srk = status.srk
+  checks.push(
+    !srk.present
+      ? {name: 'storage key', status: 'warn', message: `no storage key at ${srk.handle}`, fix: 'trustctl tpm provision'}
+      : srk.expectedKind
+        ? {name: 'storage key', status: 'ok', message: `${srk.handle}: ${srk.description}`}
+        : {name: 'storage key', status: 'warn', message: `${srk.handle} holds ${srk.description}, not a storage key`, fix: 'use another --srk-handle'},
+  )
+  const key = status.key
+  checks.push(
+    !key.present
+      ? {name: 'signing key', status: 'warn', message: `no signing key at ${key.handle}`, fix: 'trustctl tpm provision'}
+      : key.expectedKind
+        ? {name: 'signing key', status: 'ok', message: `${key.handle}: ${key.description}, SHA256:${key.fingerprintSha256}`}
+        : {name: 'signing key', status: 'warn', message: `${key.handle} holds ${key.description}, not an RSA-2048 RSASSA/SHA-256 signing key`, fix: 'trustctl tpm provision --force'},
+  )
+  return checks
 }
 
 export interface DoctorReport {
