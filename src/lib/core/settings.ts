@@ -64,6 +64,13 @@ export const SETTINGS: readonly SettingDef[] = [
     env: ['TRUSTCTL_OWNER_AUTH_FILE'],
     description: 'file holding the TPM owner hierarchy password',
   },
+  {
+    key: 'tpm-transport',
+    kind: 'string',
+    env: ['TRUSTCTL_TPM_TRANSPORT'],
+    default: 'auto',
+    description: 'auto: send simple TPM commands directly over swtpm sockets and /dev/tpmrm0, tpm2-tools for the rest; tools: tpm2-tools for everything',
+  },
   // key-metadata file of SPIRE's KMS KeyManager plugins
   {
     key: 'metadata-file',

@@ -9,13 +9,17 @@ import {TpmError} from './errors.js'
 import {DEFAULT_SIGNING_HANDLE, DEFAULT_SRK_HANDLE, formatHandle} from './handles.js'
 import {withTpmLock} from './lock.js'
 import {describeKey, isSigningKeyOfOurKind, isStorageKey, parseFixedProperties, parsePersistentHandles, parseReadPublic, type PublicInfo, type TpmIdentity} from './parse.js'
-import {lockPathFor, parseTcti} from './tcti.js'
+import {lockPathFor, parseTcti, type Tcti} from './tcti.js'
 import {renderCall, runTool, type ToolCall, type ToolContext} from './tools.js'
+import {supportsWire} from './wire.js'
+import {WireSession} from './wire-session.js'
 
 export interface TpmOptions {
   tcti: string
   timeoutMs: number
   logger?: Logger
+  /** auto: simple commands go straight to swtpm / /dev/tpmrm0 (no process per step); tools: tpm2-tools only. */
+  transport?: 'auto' | 'tools'
 }
 
 /** The TCG "TPM v2.0 Provisioning Guidance" RSA-2048 storage key (SRK) template (specs/tpm.md §3). */
@@ -54,6 +58,7 @@ export type StepStatus = 'created' | 'unchanged' | 'replaced'
 
 export interface ProvisionReport {
   tcti: string
+  transport: 'wire' | 'tools'
   dryRun: boolean
   srk: {handle: string; status: StepStatus}
   key: {handle: string; status: StepStatus; fingerprintSha256?: string}
@@ -67,11 +72,30 @@ export interface ProvisionReport {
  */
 export class TpmClient {
   readonly tcti: string
+  readonly transport: 'wire' | 'tools'
+  private readonly parsed: Tcti
   private readonly lockPath: string
 
   constructor(private readonly opts: TpmOptions) {
     this.tcti = opts.tcti
-    this.lockPath = lockPathFor(parseTcti(opts.tcti))
+    this.parsed = parseTcti(opts.tcti)
+    this.lockPath = lockPathFor(this.parsed)
+    this.transport = (opts.transport ?? 'auto') === 'auto' && supportsWire(this.parsed) ? 'wire' : 'tools'
+  }
+
+  /** Runs fn over one direct connection to the TPM (closed before any tpm2-tools process needs the TPM). */
+  private async wire<T>(fn: (w: WireSession) => Promise<T>): Promise<T> {
+    const w = await WireSession.open(this.parsed, this.opts.timeoutMs)
+    try {
+      return await fn(w)
+    } finally {
+      await w.close()
+    }
+  }
+
+  private async persistentIn(ctx: ToolContext): Promise<number[]> {
+    if (this.transport === 'wire') return this.wire((w) => w.handles(0x81000000))
+    return parsePersistentHandles(await runTool(ctx, {tool: 'tpm2_getcap', args: ['handles-persistent']}))
   }
 
   /** Runs fn with the TPM to ourselves and a private work directory. */
@@ -145,9 +169,12 @@ export class TpmClient {
         // Tools that load a context leak a transient slot (swtpm has 3), also when they fail.
         if (!opts.dryRun) await runTool(ctx, {tool: 'tpm2_flushcontext', args: ['-t']}).catch(() => undefined)
       }
-      const handles = await parsePersistentHandles(await runTool(ctx, {tool: 'tpm2_getcap', args: ['handles-persistent']}))
+      const handles = await this.persistentIn(ctx)
       const H = formatHandle(handle)
       const SRK = formatHandle(srkHandle)
+      const wire = this.transport === 'wire' && !opts.dryRun
+      // The equivalent tpm2-tools command is always recorded (for --dry-run and the report).
+      const record = (call: ToolCall) => commands.push(renderCall({...call, args: call.args.map((a) => (a.startsWith('file:') ? 'file:<owner-auth-file>' : a))}, this.tcti))
 
       // 1. The storage key: created when missing, never replaced.
       let srkStatus: StepStatus = 'unchanged'
@@ -161,7 +188,18 @@ export class TpmClient {
         }
       } else {
         srkStatus = 'created'
-        try {
+        if (wire) {
+          record({tool: 'tpm2_createprimary', args: ['-Q', '-C', 'o', ...authArgs, '-g', 'sha256', '-G', 'rsa2048:null:aes128cfb', '-a', SRK_ATTRIBUTES, '-u', '-', '-c', 'srk.ctx'], input: SRK_UNIQUE})
+          record({tool: 'tpm2_evictcontrol', args: ['-Q', '-C', 'o', ...authArgs, '-c', 'srk.ctx', SRK]})
+          await this.wire(async (w) => {
+            const t = await w.createPrimaryStorageKey(opts.ownerAuth)
+            try {
+              await w.evictControl(t, srkHandle, opts.ownerAuth)
+            } finally {
+              await w.flushContext(t).catch(() => undefined)
+            }
+          })
+        } else try {
           await change({
             tool: 'tpm2_createprimary',
             args: ['-Q', '-C', 'o', ...authArgs, '-g', 'sha256', '-G', 'rsa2048:null:aes128cfb', '-a', SRK_ATTRIBUTES, '-u', '-', '-c', 'srk.ctx'],
@@ -186,10 +224,30 @@ export class TpmClient {
           })
         } else {
           keyStatus = 'replaced'
-          await change({tool: 'tpm2_evictcontrol', args: ['-Q', '-C', 'o', ...authArgs, '-c', H], handle: H})
+          if (wire) {
+            record({tool: 'tpm2_evictcontrol', args: ['-Q', '-C', 'o', ...authArgs, '-c', H], handle: H})
+            await this.wire((w) => w.evictControl(handle, handle, opts.ownerAuth))
+          } else {
+            await change({tool: 'tpm2_evictcontrol', args: ['-Q', '-C', 'o', ...authArgs, '-c', H], handle: H})
+          }
         }
       }
-      if (keyStatus !== 'unchanged') {
+      if (keyStatus !== 'unchanged' && wire) {
+        // Key generation stays with tpm2_create; loading and persisting go over one connection.
+        await change({tool: 'tpm2_create', args: ['-Q', '-G', 'rsa2048:rsassa:null', '-g', 'sha256', '-u', 'key.pub', '-r', 'key.priv', '-C', SRK], handle: SRK})
+        record({tool: 'tpm2_load', args: ['-Q', '-C', SRK, '-u', 'key.pub', '-r', 'key.priv', '-c', 'key.ctx']})
+        record({tool: 'tpm2_evictcontrol', args: ['-Q', '-C', 'o', ...authArgs, '-c', 'key.ctx', H]})
+        const pub = await readFile(join(ctx.workDir, 'key.pub'))
+        const priv = await readFile(join(ctx.workDir, 'key.priv'))
+        await this.wire(async (w) => {
+          const t = await w.load(srkHandle, pub, priv)
+          try {
+            await w.evictControl(t, handle, opts.ownerAuth)
+          } finally {
+            await w.flushContext(t).catch(() => undefined)
+          }
+        })
+      } else if (keyStatus !== 'unchanged') {
         try {
           // Exactly the seed README's sequence.
           await change({tool: 'tpm2_create', args: ['-Q', '-G', 'rsa2048:rsassa:null', '-g', 'sha256', '-u', 'key.pub', '-r', 'key.priv', '-C', SRK], handle: SRK})
@@ -201,6 +259,7 @@ export class TpmClient {
       }
       const report: ProvisionReport = {
         tcti: this.tcti,
+        transport: this.transport,
         dryRun: Boolean(opts.dryRun),
         srk: {handle: SRK, status: srkStatus},
         key: {handle: H, status: keyStatus},
@@ -238,6 +297,10 @@ export class TpmClient {
   }
 
   private async pubkeyPemIn(ctx: ToolContext & {workDir: string}, handle: number): Promise<string> {
+    if (this.transport === 'wire') {
+      const pem = await this.wire((w) => w.rsaPublicKeyPem(handle))
+      if (pem) return pem
+    }
     const out = join(ctx.workDir, `pub-${handle.toString(16)}.pem`)
     await runTool(ctx, {tool: 'tpm2_readpublic', args: ['-Q', '-c', formatHandle(handle), '-f', 'pem', '-o', out], handle: formatHandle(handle)})
     return readFile(out, 'utf8')

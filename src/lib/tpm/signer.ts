@@ -10,9 +10,8 @@ import {DEFAULT_SIGNING_HANDLE, formatHandle} from './handles.js'
 import {withTpmLock} from './lock.js'
 import {lockPathFor, parseTcti, type Tcti} from './tcti.js'
 import {runTool} from './tools.js'
-import {buildSignCommand, parseSignResponse, supportsWire, transact} from './wire.js'
-
-const RETRY_RCS = new Set([0x922, 0x908, 0x90a])
+import {supportsWire} from './wire.js'
+import {WireSession} from './wire-session.js'
 
 export interface TpmSignerOptions {
   tcti: string
@@ -58,16 +57,12 @@ export class TpmSigner {
     const handle = formatHandle(this.handle)
     return withTpmLock(this.lockPath, this.opts.timeoutMs, async () => {
       if (this.useWire) {
-        const command = buildSignCommand(this.handle, digest)
-        const deadline = Date.now() + this.opts.timeoutMs
-        for (let delay = 2; ; delay = Math.min(100, delay * 2)) {
-          const res = await transact(this.tcti, command, Math.max(1, deadline - Date.now()))
-          // TPM_RC_RETRY / YIELDED / TESTING: the TPM asks for the command again (e.g. busy after key generation).
-          if (res.length >= 10 && RETRY_RCS.has(res.readUInt32BE(6)) && Date.now() + delay < deadline) {
-            await new Promise((r) => setTimeout(r, delay))
-            continue
-          }
-          return parseSignResponse(res, {tcti: this.tcti.text, handle})
+        // One connection per signature: swtpm serves one client at a time, so it is not held.
+        const session = await WireSession.open(this.tcti, this.opts.timeoutMs)
+        try {
+          return await session.sign(this.handle, digest)
+        } finally {
+          await session.close()
         }
       }
       const dir = await mkdtemp(join(tmpdir(), 'trustctl-sign-'))

@@ -1,13 +1,10 @@
-import {createConnection} from 'node:net'
-import {open} from 'node:fs/promises'
-
 import {decodeRc, TpmError} from './errors.js'
 import type {Tcti} from './tcti.js'
 
 /**
  * TPM2_Sign sent straight to the TPM (swtpm's data socket or /dev/tpmrm0): the same bytes
  * tpm2-tools would send, without a process and five round trips per signature (specs/tpm.md §7.4).
- * Only used for TCTIs whose transport is a plain byte stream.
+ * Only used for TCTIs whose transport is a plain byte stream (see wire-session.ts).
  */
 const TPM_ST_SESSIONS = 0x8002
 const TPM_CC_SIGN = 0x0000015d
@@ -62,75 +59,3 @@ export function parseSignResponse(res: Buffer, ctx: {tcti: string; handle: strin
   return Buffer.from(res.subarray(20, 20 + size))
 }
 
-/** Sends one command and reads one complete response, with a timeout. */
-export async function transact(tcti: Tcti, command: Buffer, timeoutMs: number): Promise<Buffer> {
-  if (tcti.kind === 'device') return transactDevice(tcti, command, timeoutMs)
-  return new Promise((resolve, reject) => {
-    const sock = tcti.kind === 'swtpm-unix' ? createConnection(tcti.path as string) : createConnection(tcti.port as number, tcti.host)
-    const chunks: Buffer[] = []
-    let got = 0
-    const fail = (err: Error) => {
-      sock.destroy()
-      reject(err)
-    }
-    const timer = setTimeout(
-      () =>
-        fail(
-          new TpmError('TPM_TIMEOUT', `the TPM did not answer TPM2_Sign within ${timeoutMs} ms (TCTI ${tcti.text})`, {
-            suggestions: ['is the TPM (or swtpm) hung or stopped? raise --tpm-timeout if it is only slow'],
-          }),
-        ),
-      timeoutMs,
-    )
-    sock.on('connect', () => sock.write(command))
-    sock.on('data', (d: Buffer) => {
-      chunks.push(d)
-      got += d.length
-      if (got >= 6) {
-        const all = Buffer.concat(chunks)
-        const size = all.readUInt32BE(2)
-        if (got >= size) {
-          clearTimeout(timer)
-          sock.end()
-          resolve(all.subarray(0, size))
-        }
-      }
-    })
-    sock.on('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer)
-      fail(
-        new TpmError('TCTI_UNAVAILABLE', `TPM not reachable through TCTI "${tcti.text}" (${e.code ?? e.message})`, {
-          suggestions: ['check --tcti / TPM2TOOLS_TCTI, and that the TPM (or swtpm) is running'],
-        }),
-      )
-    })
-    sock.on('close', () => {
-      clearTimeout(timer)
-      if (got < 10) fail(new TpmError('TCTI_UNAVAILABLE', `the TPM at "${tcti.text}" closed the connection without a response`))
-    })
-  })
-}
-
-async function transactDevice(tcti: Tcti, command: Buffer, timeoutMs: number): Promise<Buffer> {
-  let fh
-  try {
-    fh = await open(tcti.path as string, 'r+')
-  } catch (e) {
-    throw new TpmError('TCTI_UNAVAILABLE', `TPM not reachable through TCTI "${tcti.text}" (${(e as NodeJS.ErrnoException).code})`, {
-      suggestions: ['check that the device exists and that this user may open it (group tss)'],
-    })
-  }
-  try {
-    await fh.write(command)
-    const buf = Buffer.alloc(4096)
-    const read = fh.read(buf, 0, buf.length, null)
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TpmError('TPM_TIMEOUT', `the TPM did not answer within ${timeoutMs} ms (TCTI ${tcti.text})`)), timeoutMs)
-    })
-    const {bytesRead} = await Promise.race([read, timeout]).finally(() => clearTimeout(timer))
-    return buf.subarray(0, bytesRead)
-  } finally {
-    await fh.close()
-  }
-}
