@@ -236,6 +236,19 @@ describe('no TPM at the TCTI', () => {
     expect(json(doctor).error.code).toBe('TPM_UNREACHABLE')
   })
 
+  it('tpm2-tools missing is exit 5 naming the Debian package (tools transport)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trustctl-nopath-'))
+    try {
+      const {symlinkSync} = await import('node:fs')
+      symlinkSync(process.execPath, join(dir, 'node'))
+      const r = await runCli(['tpm', 'status', '--tcti', 'swtpm:path=/x/sock', '--json'], {cleanEnv: true, env: {PATH: dir, HOME: dir, TRUSTCTL_TPM_TRANSPORT: 'tools'}})
+      expect(r.code).toBe(5)
+      expect(json(r).error).toMatchObject({code: 'TOOL_MISSING', suggestions: ['apt-get install tpm2-tools']})
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
   it('the TCTI comes from TPM2TOOLS_TCTI when no flag is given', async () => {
     const tcti = 'swtpm:path=/nonexistent/from-env.sock'
     const r = await runCli(['tpm', 'status', '--json'], {env: {TPM2TOOLS_TCTI: tcti}})
