@@ -3,7 +3,7 @@
 # swtpm + libtss2-tcti-swtpm0 (a software TPM), python3-jwt (an independent JWT implementation
 # for interoperability tests). Needs root (or sudo). Skips apt-get when everything is present.
 set -euo pipefail
-PKGS=(tpm2-tools swtpm swtpm-tools libtss2-tcti-swtpm0 python3-jwt)
+PKGS=(tpm2-tools swtpm swtpm-tools libtss2-tcti-swtpm0 python3-jwt python3-cryptography openssl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -74,6 +74,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Commands that diagnose the configuration run even when it does not load. */
   static tolerateConfigErrors = false
+  /** Commands whose own --config names another file (a service's YAML); trustctl's file then comes from TRUSTCTL_CONFIG. */
+  static ownsConfigFlag = false
 
   protected configError: Error | undefined
   protected flags!: BaseFlags<T>
@@ -89,7 +91,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.args = args as BaseArgs<T>
     this.logger = createLogger({level: levelFromEnv(process.env), color: this.colorEnabled(process.stderr)})
 
-    const loadOpts = {cwd: process.cwd(), env: process.env, configFlag: this.flags.config, profileFlag: this.flags.profile}
+    const ownsConfig = (this.ctor as unknown as typeof BaseCommand).ownsConfigFlag
+    const loadOpts = {cwd: process.cwd(), env: process.env, configFlag: ownsConfig ? undefined : this.flags.config, profileFlag: this.flags.profile}
     try {
       this.configCtx = await loadConfigContext(loadOpts)
     } catch (err) {
