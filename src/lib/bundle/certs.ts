@@ -13,10 +13,26 @@ export interface CertificateInfo {
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g
 
 /**
+ * Parsing X.509 costs ~100 us, more than the three signature checks of a token; a verifier sees the
+ * same bundle text again and again, so parsed bundles are kept (bounded; results are immutable).
+ */
+const CACHE_MAX = 32
+const cache = new Map<string, readonly CertificateInfo[]>()
+
+/**
  * The certificates of a PEM trust bundle (as `spire-server bundle show -format pem` prints it).
  * At least one parseable X.509 certificate is required; every CERTIFICATE block must parse.
  */
 export function parseBundle(pem: string, what = 'the bundle'): CertificateInfo[] {
+  const hit = cache.get(pem)
+  if (hit) return hit.map((c) => ({...c, spiffeIds: [...c.spiffeIds]}))
+  const parsed = parseUncached(pem, what)
+  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string)
+  cache.set(pem, parsed)
+  return parsed.map((c) => ({...c, spiffeIds: [...c.spiffeIds]}))
+}
+
+function parseUncached(pem: string, what: string): CertificateInfo[] {
   const blocks = pem.match(PEM_CERT) ?? []
   if (blocks.length === 0) {
     throw new BundleError('NO_CERTIFICATE', `${what} holds no X.509 certificate (no "-----BEGIN CERTIFICATE-----" block)`, {

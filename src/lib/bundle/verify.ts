@@ -136,11 +136,11 @@ function checkHeader(header: Record<string, unknown>, where: string): string {
 }
 
 /** true, or why not: 'alg' when the header's alg does not match the key type, 'sig' for a bad signature. */
-function tryKey(key: VerifyKey, alg: string, signingInput: string, signature: Buffer): true | 'alg' | 'sig' {
+function tryKey(key: VerifyKey, alg: string, signingInput: Buffer, signature: Buffer): true | 'alg' | 'sig' {
   if (alg !== key.alg) return 'alg'
   if (key.alg === 'ES256' && signature.length !== 64) return 'sig'
   try {
-    const ok = cryptoVerify('sha256', Buffer.from(signingInput), key.alg === 'ES256' ? {key: key.key, dsaEncoding: 'ieee-p1363'} : key.key, signature)
+    const ok = cryptoVerify('sha256', signingInput, key.alg === 'ES256' ? {key: key.key, dsaEncoding: 'ieee-p1363'} : key.key, signature)
     return ok ? true : 'sig'
   } catch {
     return 'sig'
