@@ -79,7 +79,10 @@ try {
   }
   const shell = []
   for (const [name, env] of [['inherited environment', {...process.env, HOME: work}], ['stripped environment (PATH, HOME only)', {PATH: process.env.PATH, HOME: work}]]) {
-    for (let i = 0; i < 3; i++) (time(['-e', '0'], env), time(cli, env))
+    for (let i = 0; i < 3; i++) {
+      time(['-e', '0'], env) // warm-up
+      time(cli, env)
+    }
     const base = []
     const ours = []
     for (let i = 0; i < runs; i++) {

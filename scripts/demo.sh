@@ -43,6 +43,24 @@ printf 'a SPIFFE trust bundle would go here\n' > "$work/message.txt"
 trustctl tpm sign --in "$work/message.txt" --format raw > "$work/message.sig"
 openssl dgst -sha256 -verify "$work/keys/main.pem" -signature "$work/message.sig" "$work/message.txt"
 
+echo "== a sample trust bundle (a CA certificate for spiffe://example.org), signed by the TPM"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/ca.key" -out "$work/bundle.pem" \
+  -days 1 -subj "/C=US/O=SPIFFE" -addext "subjectAltName=URI:spiffe://example.org" 2>/dev/null
+trustctl bundle sign --bundle "$work/bundle.pem" --issuer demo-server --ttl 10m --out "$work/spiffetrustbundle.token"
+echo "== trustctl bundle inspect (decoded only, not verified)"
+trustctl bundle inspect --token "$work/spiffetrustbundle.token"
+echo "== trustctl bundle verify with the exported public key, through a verifier config in the reference's format"
+cat > "$work/verifier.conf" <<CONF
+keydir: keys
+keyset:
+  main:
+    url: file://$work/spiffetrustbundle.token
+    chain:
+    - main.pem
+CONF
+trustctl bundle verify --config "$work/verifier.conf" --keyset main --out "$work/verified-bundle.pem"
+cmp "$work/bundle.pem" "$work/verified-bundle.pem" && echo "verified bundle == signed bundle"
+
 echo "== the key-metadata file of SPIRE's KMS KeyManager plugins"
 meta="$work/spire/ctmkms/ctmkms-key-metadata"
 trustctl metadata init --file "$meta"

@@ -36,7 +36,9 @@ certificates. Nothing is verified: use "trustctl bundle verify" before trusting 
     this.logger.warn(result.warning)
     const lines: string[] = ['*** NOT VERIFIED: decoded only ***']
     for (const l of result.layers) {
-      lines.push('', `layer ${l.layer} of ${result.layers.length}${l.layer === result.layers.length ? ' (outermost)' : ''}${l.layer === 1 ? ' (innermost)' : ''}`)
+      const n = result.layers.length
+      const role = n === 1 ? ' (the only layer)' : l.layer === n ? ' (outermost)' : l.layer === 1 ? ' (innermost)' : ''
+      lines.push('', `layer ${l.layer} of ${n}${role}`)
       if (l.error) lines.push(`  error: ${l.error}`)
       if (l.header) lines.push(`  header: ${JSON.stringify(l.header)}`)
       for (const [k, v] of Object.entries(l.claims ?? {})) lines.push(`  ${k}: ${l.times?.[k] ?? (typeof v === 'string' ? v : JSON.stringify(v))}`)
