@@ -89,6 +89,28 @@ describe('bundle sign / verify / inspect through the CLI', () => {
     expect(json(down).error.code).toBe('TOKEN_UNAVAILABLE')
   })
 
+  it('reads an https:// token with --ca-file; without it the untrusted server is exit 7 naming --ca-file', async () => {
+    const {selfSignedCert} = await import('../helpers/certs.js')
+    const {createServer: createHttps} = await import('node:https')
+    const cert = selfSignedCert()
+    const token = await sign2()
+    const tls = createHttps({key: cert.keyPem, cert: cert.certPem}, (_req, res) => res.end(token))
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r))
+    try {
+      writeFileSync(join(dir, 'ca.pem'), cert.certPem)
+      const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/spiffetrustbundle.token`
+      const chain = ['--chain', 'keys/a.pem', '--chain', 'keys/e.pem', '--token', url]
+      const ok = await cli(['bundle', 'verify', ...chain, '--ca-file', 'ca.pem'])
+      expect(ok.code, ok.stderr).toBe(0)
+      const untrusted = await cli(['bundle', 'verify', ...chain, '--json'])
+      expect(untrusted.code).toBe(7)
+      expect(json(untrusted).error.suggestions.join(' ')).toContain('--ca-file')
+    } finally {
+      tls.closeAllConnections()
+      await new Promise((r) => tls.close(r))
+    }
+  })
+
   it('uses a verifier config in the reference format: keydir relative to the file, ${VAR} expansion', async () => {
     await sign2()
     mkdirSync(join(dir, 'etc', 'keys'), {recursive: true})
