@@ -58,6 +58,12 @@ export async function loadPublicKey(path: string, name = basename(path)): Promis
   return {name, path, key, alg: algorithmOf(key, path)}
 }
 
+/** A public key given as PEM text (e.g. read from the TPM). */
+export function verifyKeyFromPem(name: string, pem: string): VerifyKey {
+  const key = createPublicKey(pem)
+  return {name, path: name, key, alg: algorithmOf(key, name)}
+}
+
 /** A PEM private-key file (RSA or EC P-256), for development and CI. */
 export async function loadPemSigner(path: string): Promise<Signer> {
   const text = await readKeyFile(path, 'private key')

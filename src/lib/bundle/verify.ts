@@ -124,6 +124,51 @@ export function verifyToken(tokenText: string, keyset: Keyset, opts: VerifyOptio
   throw new Error('unreachable')
 }
 
+/**
+ * Verifies only the outermost layer of a token with any of the given keys (signer-http's check of
+ * an incoming token, signer-unix's check before /publish). Returns the key that verified it.
+ */
+export function verifyOuterLayer(tokenText: string, keys: VerifyKey[], opts: {now?: number; leewaySec?: number; maxBytes?: number} = {}): {key: VerifyKey; payload: Record<string, unknown>} {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_TOKEN_BYTES
+  const size = Buffer.byteLength(tokenText, 'utf8')
+  if (size > maxBytes) throw new BundleError('TOKEN_TOO_LARGE', `the token is ${size} bytes, over the ${maxBytes}-byte limit; not parsed`)
+  const where = 'outer layer'
+  const jws = decodeJws(tokenText.trim(), where)
+  const alg = checkHeader(jws.header, where)
+  const key = keys.find((k) => tryKey(k, alg, jws.signingInput, jws.signature) === true)
+  if (!key) throw new BundleError('SIGNATURE_INVALID', `${where}: the signature does not verify with ${keys.map((k) => k.name).join(' or ')}`)
+  checkClaims(jws.payload, where, (opts.now ?? Date.now()) / 1000, opts.leewaySec ?? DEFAULT_LEEWAY_SEC)
+  return {key, payload: jws.payload}
+}
+
+/**
+ * For signer-unix /publish: every layer must be a well-formed, current JWS, and the innermost layer
+ * (the one this signer made from the bundle) must verify with one of the given keys. Outer layers
+ * belong to remote signers whose keys this signer does not hold; the publisher verifies the chain.
+ */
+export function verifyInnermostLayer(tokenText: string, keys: VerifyKey[], opts: {now?: number; maxBytes?: number; maxDepth?: number} = {}): {key: VerifyKey; depth: number} {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_TOKEN_BYTES
+  if (Buffer.byteLength(tokenText, 'utf8') > maxBytes) throw new BundleError('TOKEN_TOO_LARGE', `the token is over the ${maxBytes}-byte limit; not parsed`)
+  const now = (opts.now ?? Date.now()) / 1000
+  let token = tokenText.trim()
+  for (let depth = 1; depth <= (opts.maxDepth ?? 16); depth++) {
+    const where = `layer ${depth} from the outside`
+    const jws = decodeJws(token, where)
+    const alg = checkHeader(jws.header, where)
+    checkClaims(jws.payload, where, now, DEFAULT_LEEWAY_SEC)
+    if (typeof jws.payload.jwt === 'string') {
+      token = jws.payload.jwt
+      continue
+    }
+    if (typeof jws.payload.spiffetb !== 'string') throw new BundleError('MISSING_CLAIM', `${where}: neither "jwt" nor "spiffetb"`)
+    const key = keys.find((k) => tryKey(k, alg, jws.signingInput, jws.signature) === true)
+    if (!key) throw new BundleError('SIGNATURE_INVALID', `the innermost layer does not verify with ${keys.map((k) => k.name).join(' or ')}`)
+    parseBundle(jws.payload.spiffetb, 'the bundle in the innermost layer')
+    return {key, depth}
+  }
+  throw new BundleError('TOO_MANY_LAYERS', `the token is nested deeper than ${opts.maxDepth ?? 16} layers`)
+}
+
 /** The header's alg, which must be RS256 or ES256; never none, HMAC or anything else. */
 function checkHeader(header: Record<string, unknown>, where: string): string {
   const alg = header.alg

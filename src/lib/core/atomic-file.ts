@@ -11,6 +11,11 @@ export interface AtomicWriteOptions {
   dirMode?: number
   /** Replace an existing file. Without it an existing file is never touched (FILE_EXISTS, exit 8). */
   force?: boolean
+  /**
+   * A fixed temporary file name in the same directory (signer-unix's configured `tmpfile`), instead
+   * of a random one. Callers serialise writers to one target themselves.
+   */
+  tmpName?: string
 }
 
 export type AtomicWriteStatus = 'created' | 'replaced'
@@ -33,10 +38,12 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     })
   }
 
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  const tmp = opts.tmpName ? join(dir, basename(opts.tmpName)) : join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
   let handle: fs.FileHandle | undefined
   try {
-    handle = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, opts.mode)
+    // A fixed name may be left over from a crash: it is ours to overwrite (it is never the target).
+    const flags = opts.tmpName ? constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC : constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL
+    handle = await fs.open(tmp, flags, opts.mode)
     await handle.writeFile(data)
     // open() applies the umask; chmod makes the mode exactly what was asked for.
     await handle.chmod(opts.mode)

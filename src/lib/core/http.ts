@@ -21,6 +21,8 @@ export interface HttpClientOptions {
   logger?: Logger
   /** Base URL for relative paths. */
   prefixUrl?: string
+  /** Allow http://unix:/path/to.sock:/request/path URLs (local services). */
+  unixSockets?: boolean
   /** Extra default headers. Never put secrets in logs: they are not logged by this client. */
   headers?: Record<string, string>
 }
@@ -58,6 +60,7 @@ export async function createHttpClient(opts: HttpClientOptions = {}): Promise<Go
   return got.extend({
     ...(opts.prefixUrl ? {prefixUrl: opts.prefixUrl} : {}),
     headers: {'user-agent': 'trustctl', ...opts.headers},
+    ...(opts.unixSockets ? {enableUnixSockets: true} : {}),
     timeout: {request: opts.timeoutMs ?? 30_000},
     retry: {
       limit: opts.retries ?? 2,
