@@ -44,8 +44,12 @@ export function handler(name: string, logger: Logger, fn: (req: IncomingMessage,
       const peer = req.socket.remoteAddress ?? 'unix'
       if (err instanceof HttpStatusError) {
         logger.warn(`${name}: ${req.method} ${req.url} from ${peer} -> ${err.status}: ${err.message}`)
-        // A 413 leaves the rest of the body unread: close the connection after answering.
-        if (err.status === 413) res.setHeader('connection', 'close')
+        // A 413 leaves the rest of the body unread: answer, then drop the connection instead of
+        // draining megabytes from a client that ignores the limit.
+        if (err.status === 413) {
+          res.setHeader('connection', 'close')
+          res.once('finish', () => req.socket.destroy())
+        }
         send(res, err.status, `${err.message}\n`)
       } else {
         logger.error(`${name}: ${req.method} ${req.url} from ${peer} -> 500: ${(err as Error).message}`)
