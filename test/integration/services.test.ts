@@ -127,6 +127,9 @@ describe('signer http defences', () => {
     expect(r.status).toBe(400)
     expect(r.body).toMatch(/token refused, not forwarded/)
     expect((signerB.logs().match(/signed a nested token/g) ?? []).length).toBe(before)
+    // The rejection is logged with its reason (stderr may arrive just after the response).
+    const deadline = Date.now() + 3000
+    while (!/-> 400: token refused/.test(services[3]!.logs()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
     expect(services[3]!.logs()).toMatch(/-> 400: token refused/)
   })
 
