@@ -105,7 +105,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
     const flagNames = new Map<string, string>()
     const values: Record<string, string | boolean | undefined> = {}
-    for (const [name, def] of Object.entries(this.ctor.flags ?? {})) {
+    const allFlags = {...(this.ctor as unknown as typeof BaseCommand).baseFlags, ...this.ctor.flags}
+    for (const [name, def] of Object.entries(allFlags)) {
       const key = SETTING_OF.get(def as object)
       if (!key) continue
       flagNames.set(key, name)

@@ -127,6 +127,32 @@ export const SETTINGS: readonly SettingDef[] = [
     description: 'CipherTrust Manager password (prefer the -file form or the environment)',
   },
   {
+    key: 'ctm-domain',
+    kind: 'string',
+    env: ['TRUSTCTL_CTM_DOMAIN'],
+    description: 'CipherTrust Manager domain to act in (default root)',
+  },
+  {
+    key: 'ctm-auth-domain',
+    kind: 'string',
+    env: ['TRUSTCTL_CTM_AUTH_DOMAIN'],
+    description: 'CipherTrust Manager domain the user belongs to (default root; the tenant on CDSPaaS)',
+  },
+  {
+    key: 'ctm-refresh-token',
+    kind: 'string',
+    env: ['TRUSTCTL_CTM_REFRESH_TOKEN'],
+    secret: true,
+    description: 'CipherTrust Manager refresh token (stored in the profile by "trustctl ctm login")',
+  },
+  {
+    key: 'ksctl-config',
+    kind: 'path',
+    env: ['TRUSTCTL_KSCTL_CONFIG'],
+    default: '~/.ksctl/config.yaml',
+    description: "ksctl's config file (KSCTL_URL, KSCTL_USERNAME, KSCTL_PASSWORD, KSCTL_NOSSLVERIFY, KSCTL_TIMEOUT), read last",
+  },
+  {
     key: 'ctm-password-file',
     kind: 'path',
     env: ['TRUSTCTL_CTM_PASSWORD_FILE'],
