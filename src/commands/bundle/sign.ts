@@ -28,8 +28,9 @@ export default class BundleSign extends BaseCommand<typeof BundleSign> {
 claim is the PEM trust bundle; with --wrap, a nested layer whose "jwt" claim is the given token (what a
 remote signer-http adds). Claims iss, iat, nbf and exp (now + --ttl) are set on every layer.
 
-The signer is the TPM key (--tpm-handle, RS256) or a PEM private-key file (--key: RSA signs RS256,
-EC P-256 signs ES256). --issuer defaults to this host's name, as in the reference. A bundle without
+The signer is the TPM key (--tpm-handle, RS256), a PEM private-key file (--key: RSA signs RS256,
+EC P-256 signs ES256), or a CipherTrust Manager key (--ctm-key; its ECDSA DER signatures are converted
+to the JWS r||s form). --issuer defaults to this host's name, as in the reference. A bundle without
 a certificate is refused (exit 2).`
 
   static override examples = [
@@ -42,6 +43,7 @@ a certificate is refused (exit 2).`
     bundle: Flags.string({summary: 'PEM trust bundle to sign (a file, or - for stdin)', exactlyOne: ['bundle', 'wrap']}),
     wrap: Flags.string({summary: 'token to wrap in a nested layer (a file, or - for stdin)', exactlyOne: ['bundle', 'wrap']}),
     key: Flags.string({summary: 'sign with this PEM private-key file instead of the TPM (RSA: RS256, EC P-256: ES256)'}),
+    'ctm-key': Flags.string({summary: 'sign with this CipherTrust Manager key (EC P-256: ES256, RSA: RS256); connection from TRUSTCTL_CTM_*, the profile or ~/.ksctl/config.yaml'}),
     'tpm-handle': settingFlag('tpm-handle'),
     issuer: Flags.string({summary: 'iss claim (default: this host name)'}),
     ttl: Flags.string({summary: 'token lifetime, e.g. 10m, 1h (default 10m)'}),
@@ -53,12 +55,12 @@ a certificate is refused (exit 2).`
 
   async run(): Promise<SignResult> {
     const {flags} = this
-    if (flags.key && flags['tpm-handle']) {
-      throw new UsageError('INVALID_VALUE', '--key and --tpm-handle both name a signer', {suggestions: ['give one of them']})
+    if ([flags.key, flags['tpm-handle'], flags['ctm-key']].filter(Boolean).length > 1) {
+      throw new UsageError('INVALID_VALUE', '--key, --ctm-key and --tpm-handle each name a signer', {suggestions: ['give one of them']})
     }
     const ttlMs = parseDuration(flags.ttl ?? '10m', '--ttl')
     if (ttlMs <= 0) throw new UsageError('INVALID_VALUE', '--ttl must be positive')
-    const signer: Signer = flags.key ? await loadPemSigner(flags.key) : this.tpmSigner()
+    const signer: Signer = flags.key ? await loadPemSigner(flags.key) : flags['ctm-key'] ? await this.ctmSigner(flags['ctm-key']) : this.tpmSigner()
     const issuer = flags.issuer ?? defaultIssuer()
     const now = Date.now()
     let token: string
@@ -86,6 +88,15 @@ a certificate is refused (exit 2).`
       signer: signer.description,
       ...(flags.out ? {out: flags.out} : {}),
     }
+  }
+
+  private async ctmSigner(keyName: string): Promise<Signer> {
+    const {ctmConnection} = await import('../../lib/ciphertrust/connection.js')
+    const {CtmClient} = await import('../../lib/ciphertrust/client.js')
+    const {ctmSigner} = await import('../../lib/ciphertrust/signer.js')
+    const client = await CtmClient.connect(await ctmConnection(this.settings, this.logger, () => this.promptSecret('CipherTrust Manager password', 'TRUSTCTL_CTM_PASSWORD_FILE')))
+    await client.login()
+    return ctmSigner(client, keyName)
   }
 
   private tpmSigner(): Signer {
