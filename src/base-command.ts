@@ -74,6 +74,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Commands that diagnose the configuration run even when it does not load. */
   static tolerateConfigErrors = false
+  /** Commands whose result IS a secret the user asked for (tokens create): stdout is not redacted; logs still are. */
+  static revealsSecrets = false
   /** Commands whose own --config names another file (a service's YAML); trustctl's file then comes from TRUSTCTL_CONFIG. */
   static ownsConfigFlag = false
 
@@ -154,12 +156,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Writes human output to stdout (only outside JSON mode); the result object goes to --json as is. */
   protected print(text: string): void {
-    if (!this.jsonEnabled()) process.stdout.write(redact(text.endsWith('\n') ? text : `${text}\n`))
+    const line = text.endsWith('\n') ? text : `${text}\n`
+    if (!this.jsonEnabled()) process.stdout.write(this.reveals() ? line : redact(line))
   }
 
   /** The --json result, with any registered secret masked wherever it appears. */
   protected override toSuccessJson(result: unknown): unknown {
-    return result === undefined ? result : JSON.parse(redact(JSON.stringify(result)))
+    if (result === undefined || this.reveals()) return result
+    return JSON.parse(redact(JSON.stringify(result)))
+  }
+
+  private reveals(): boolean {
+    return (this.ctor as unknown as typeof BaseCommand).revealsSecrets
   }
 
   public override async catch(err: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<void> {

@@ -17,6 +17,8 @@ export default class CtmTokensCreate extends CtmCommand<typeof CtmTokensCreate> 
     'rt-life': Flags.integer({summary: 'refresh token lifetime in minutes', min: 1}),
   }
 
+  static override revealsSecrets = true
+
   async run() {
     const client = await this.ctm()
     const file = this.flags['user-password-file'] ?? this.settings.get('ctm-password').secretFile
