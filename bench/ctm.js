@@ -4,7 +4,7 @@
 // page fetches with got (same page size, same token), medians of R rounds; target ratio <= 1.2.
 // The client's peak memory is measured in a separate process (RSS high-water mark).
 // Usage: node bench/ctm.js [--keys N] [--rounds R] [--json]
-import {spawnSync} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {dirname, join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
@@ -57,8 +57,14 @@ try {
       if (n !== N) throw new Error(`listed ${n} keys, expected ${N}`)
     }
   }
-  const mem = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', '--url', emu.url], {encoding: 'utf8'})
-  const probe = JSON.parse(mem.stdout.trim().split('\n').pop())
+  // Async: the emulator runs in this process and must keep answering the probe.
+  const probeOut = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', '--url', emu.url], {stdio: ['ignore', 'pipe', 'inherit']})
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (d) => (out += d))
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`memory probe exited ${code}`))))
+  })
+  const probe = JSON.parse(probeOut.trim().split('\n').pop())
   const result = {keys: N, rounds, pageSize: 500, clientMs: Number(median(tOurs).toFixed(1)), rawGotMs: Number(median(tRaw).toFixed(1)), ratio: Number((median(tOurs) / median(tRaw)).toFixed(2)), target: '<= 1.2', clientPeakRssMiB: probe.maxRssMiB}
   if (asJson) console.log(JSON.stringify(result, null, 2))
   else {
