@@ -246,3 +246,64 @@ describe('bundle tokens signed by a CipherTrust key', () => {
     expect(json(verified).layers[0]).toMatchObject({alg: 'ES256', key: 'ctm-pub.pem'})
   })
 })
+
+describe('the rest of the ksctl-style commands', () => {
+  it('get, delete, deluser, policy and attachment delete, keys show; not found is exit 3', async () => {
+    const g = await ctm(['groups', 'create', '--name', 'Temp Group', '--json'])
+    expect(g.code, g.stderr).toBe(0)
+    writeFileSync(join(dir, 'temp.pw'), 'Temp-User-Pw-9!')
+    const u = json(await ctm(['users', 'create', '--name', 'temp-user', '--pword-file', 'temp.pw', '--json'])).object
+    expect((await ctm(['users', 'get', '--userid', u.user_id, '--json'])).code).toBe(0)
+    expect((await ctm(['groups', 'adduser', '--name', 'Temp Group', '--userid', u.user_id])).code).toBe(0)
+    expect((await ctm(['groups', 'deluser', '--name', 'Temp Group', '--userid', u.user_id])).code).toBe(0)
+    expect(json(await ctm(['users', 'list', '--group', 'Temp Group', '--json'])).resources).toEqual([])
+    expect((await ctm(['users', 'delete', '--userid', u.user_id])).code).toBe(0)
+    const gone = await ctm(['users', 'get', '--userid', u.user_id, '--json'])
+    expect(gone.code).toBe(3)
+    expect(json(gone).error.code).toBe('NOT_FOUND')
+    expect((await ctm(['groups', 'delete', '--name', 'Temp Group'])).code).toBe(0)
+    expect((await ctm(['groups', 'delete', '--name', 'Temp Group', '--json'])).code).toBe(3)
+
+    writeFileSync(join(dir, 'temp-policy.json'), JSON.stringify({allow: true, name: 'temp-policy', actions: ['ReadKey'], resources: ['kylo:kylo:vault:keys:temp-*']}))
+    writeFileSync(join(dir, 'temp-sel.json'), JSON.stringify({cust: {groups: ['Nobody']}}))
+    expect((await ctm(['policy', 'create', '--jsonfile', 'temp-policy.json'])).code).toBe(0)
+    expect(json(await ctm(['policy', 'get', '--name', 'temp-policy', '--json'])).name).toBe('temp-policy')
+    const att = json(await ctm(['polattach', 'create', '-p', 'temp-policy', '-g', 'temp-sel.json', '--json'])).object
+    expect((await ctm(['polattach', 'delete', '--id', att.id])).code).toBe(0)
+    expect((await ctm(['policy', 'delete', '--name', 'temp-policy'])).code).toBe(0)
+    expect((await ctm(['policy', 'get', '--name', 'temp-policy', '--json'])).code).toBe(3)
+
+    writeFileSync(join(dir, 'bad-policy.json'), JSON.stringify({name: 'x', actions: ['ReadKey'], resources: ['kylo:kylo:vault:keys:KEK-*']}))
+    const bad = await ctm(['policy', 'create', '--jsonfile', 'bad-policy.json', '--json'])
+    expect(bad.code).toBe(2)
+    expect(json(bad).error.message).toMatch(/upper-case/)
+
+    const shown = await ctm(['keys', 'show', 'bundle-signer', '--json'])
+    expect(shown.code, shown.stderr).toBe(0)
+    expect(json(shown).publickey).toContain('BEGIN PUBLIC KEY')
+    expect((await ctm(['keys', 'show', 'no-such-key', '--json'])).code).toBe(3)
+  })
+
+  it('tokens create --json prints the whole token object', async () => {
+    const r = await ctm(['tokens', 'create', '--user', 'kes-user', '--user-password-file', 'kes-user.pw', '--issue-rt', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(json(r)).toMatchObject({token_type: 'Bearer', duration: expect.any(Number), refresh_token: expect.stringMatching(/^[A-Za-z0-9]+$/)})
+  })
+
+  it('renews the JWT before it expires (no 401 needed)', async () => {
+    const short = await startEmulator({users: [{username: 'admin', password: ADMIN_PW}], tokenLifetimeSec: 31})
+    try {
+      const c = await CtmClient.connect({url: short.url, username: 'admin', password: ADMIN_PW})
+      await c.login()
+      await c.list('/api/v1/usermgmt/groups', 'groups')
+      // 31 s tokens are renewed when less than 30 s are left: the next call logs in first.
+      await new Promise((r) => setTimeout(r, 1200))
+      await c.list('/api/v1/usermgmt/groups', 'groups')
+      const logins = short.requests.filter((q) => q.method === 'POST' && q.path.startsWith('/api/v1/auth/tokens'))
+      expect(logins).toHaveLength(2)
+      expect(short.requests.some((q) => q.status === 401)).toBe(false)
+    } finally {
+      await short.stop()
+    }
+  })
+})
