@@ -41,7 +41,7 @@ async function kesTutorial(ifNotExists: boolean) {
   const add = await ctm(['groups', 'adduser', '--name', 'KES-Service', '--userid', userId, '--json'])
   const policy = await ctm(['policy', 'create', '--jsonfile', 'kes-policy.json', ...x, '--json'])
   const attach = await ctm(['polattach', 'create', '-p', 'kes-policy', '-g', 'kes-attachment.json', ...x, '--json'])
-  const token = await ctm(['tokens', 'create', '--user', 'kes-user', '--user-password-file', 'kes-user.pw', '--issue-rt'])
+  const token = await ctm(['tokens', 'create', '--user', 'kes-user', '--password-file', 'kes-user.pw', '--issue-rt'])
   return {group, user, userId, add, policy, attach, token}
 }
 
@@ -285,7 +285,7 @@ describe('the rest of the ksctl-style commands', () => {
   })
 
   it('tokens create --json prints the whole token object', async () => {
-    const r = await ctm(['tokens', 'create', '--user', 'kes-user', '--user-password-file', 'kes-user.pw', '--issue-rt', '--json'])
+    const r = await ctm(['tokens', 'create', '--user', 'kes-user', '--password-file', 'kes-user.pw', '--issue-rt', '--json'])
     expect(r.code, r.stderr).toBe(0)
     expect(json(r)).toMatchObject({token_type: 'Bearer', duration: expect.any(Number), refresh_token: expect.stringMatching(/^[A-Za-z0-9]+$/)})
   })
