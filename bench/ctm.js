@@ -12,7 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
 const opt = (n, d) => (args.includes(n) ? Number(args[args.indexOf(n) + 1]) : d)
 const N = opt('--keys', 10_000)
-const rounds = opt('--rounds', 5)
+const rounds = opt('--rounds', 11)
 const asJson = args.includes('--json')
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
 
