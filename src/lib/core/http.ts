@@ -1,5 +1,6 @@
 import {readFile} from 'node:fs/promises'
-import type {Agent as HttpAgent} from 'node:http'
+import {Agent as HttpAgentClass, type Agent as HttpAgent} from 'node:http'
+import {Agent as HttpsAgentClass} from 'node:https'
 import type {Agents, BeforeRequestHook, Got, RequestError} from 'got'
 
 import {fileErrorFrom, isTrustctlError, NetworkError, TrustctlError} from './errors.js'
@@ -23,6 +24,16 @@ export interface HttpClientOptions {
   prefixUrl?: string
   /** Allow http://unix:/path/to.sock:/request/path URLs (local services). */
   unixSockets?: boolean
+  /** TLS client certificate and key (PEM files), for services that require mTLS. */
+  clientCertFile?: string
+  clientKeyFile?: string
+  /**
+   * Verify the certificate chain against caFile but not the host name: Keylime's generated
+   * certificates are named "server"/"client", not after the host.
+   */
+  skipHostnameCheck?: boolean
+  /** Keep connections open between requests (many requests to the same hosts). */
+  keepAlive?: boolean
   /** Extra default headers. Never put secrets in logs: they are not logged by this client. */
   headers?: Record<string, string>
 }
@@ -50,6 +61,17 @@ export async function createHttpClient(opts: HttpClientOptions = {}): Promise<Go
       })
     }
   }
+  let cert: string | undefined
+  let key: string | undefined
+  if (opts.clientCertFile || opts.clientKeyFile) {
+    if (!opts.clientCertFile || !opts.clientKeyFile) throw new NetworkError('TLS_UNTRUSTED', 'a client certificate needs both --cert and --key')
+    try {
+      cert = await readFile(opts.clientCertFile, 'utf8')
+      key = await readFile(opts.clientKeyFile, 'utf8')
+    } catch (err) {
+      throw fileErrorFrom(err, (err as {path?: string}).path ?? opts.clientCertFile, 'read the client certificate or key')
+    }
+  }
   if (opts.insecure) opts.logger?.warn('TLS certificate verification is disabled (--insecure): the server is not authenticated; prefer --ca-file')
 
   const agentFor = await proxyAgentResolver(ca, !opts.insecure)
@@ -74,8 +96,11 @@ export async function createHttpClient(opts: HttpClientOptions = {}): Promise<Go
     },
     https: {
       ...(ca ? {certificateAuthority: ca} : {}),
+      ...(cert && key ? {certificate: cert, key} : {}),
+      ...(opts.skipHostnameCheck ? {checkServerIdentity: () => undefined} : {}),
       rejectUnauthorized: !opts.insecure,
     },
+    ...(opts.keepAlive ? {agent: {http: new HttpAgentClass({keepAlive: true, maxSockets: 256}), https: new HttpsAgentClass({keepAlive: true, maxSockets: 256})}} : {}),
     hooks: {
       beforeRequest: [
         ((options) => {

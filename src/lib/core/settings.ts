@@ -105,6 +105,17 @@ export const SETTINGS: readonly SettingDef[] = [
     default: '30s',
     description: 'timeout of each HTTP request',
   },
+  // Keylime (the SPIRE Keylime plugin's config words)
+  {key: 'keylime-agent-host', kind: 'string', env: ['TRUSTCTL_KEYLIME_AGENT_HOST'], default: '127.0.0.1', description: 'Keylime agent host'},
+  {key: 'keylime-agent-port', kind: 'integer', env: ['TRUSTCTL_KEYLIME_AGENT_PORT'], default: '9002', description: 'Keylime agent port'},
+  {key: 'keylime-verifier-host', kind: 'string', env: ['TRUSTCTL_KEYLIME_VERIFIER_HOST'], default: '127.0.0.1', description: 'Keylime verifier host'},
+  {key: 'keylime-verifier-port', kind: 'integer', env: ['TRUSTCTL_KEYLIME_VERIFIER_PORT'], default: '8881', description: 'Keylime verifier port'},
+  {key: 'keylime-registrar-host', kind: 'string', env: ['TRUSTCTL_KEYLIME_REGISTRAR_HOST'], default: '127.0.0.1', description: 'Keylime registrar host'},
+  {key: 'keylime-registrar-port', kind: 'integer', env: ['TRUSTCTL_KEYLIME_REGISTRAR_PORT'], default: '8891', description: 'Keylime registrar port'},
+  {key: 'keylime-cert', kind: 'path', env: ['TRUSTCTL_KEYLIME_CERT'], description: "TLS client certificate for the Keylime verifier and registrar (e.g. /var/lib/keylime/cv_ca/client-cert.crt)"},
+  {key: 'keylime-key', kind: 'path', env: ['TRUSTCTL_KEYLIME_KEY'], description: 'its private key (e.g. /var/lib/keylime/cv_ca/client-private.pem)'},
+  {key: 'keylime-agent-mtls', kind: 'boolean', env: ['TRUSTCTL_KEYLIME_AGENT_MTLS'], default: 'false', description: 'agents serve HTTPS with mTLS (off in the SPIRE plugin mode)'},
+  {key: 'keylime-api-version', kind: 'string', env: ['TRUSTCTL_KEYLIME_API_VERSION'], description: 'force a Keylime API version instead of negotiating, e.g. 2.2'},
   // CipherTrust Manager
   {
     key: 'ctm-url',

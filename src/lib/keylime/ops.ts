@@ -1,0 +1,269 @@
+import {isTrustctlError} from '../core/errors.js'
+import {normalizeTrustDomain} from '../metadata/plugin-labels.js'
+import {unwrapUuids, type Endpoint, type KeylimeClient} from './client.js'
+import {KeylimeError} from './errors.js'
+import {checkNonce, pluginNonce} from './nonce.js'
+import {passesPluginRule, stateName} from './states.js'
+import {compareVersions} from './version.js'
+
+export interface AgentInfo {
+  uuid: string
+  hashAlg: string
+  encAlg: string
+  signAlg: string
+  akHandle: number | string | null
+  apiVersion: string
+  endpoint: string
+}
+
+export async function agentInfo(c: KeylimeClient, ep?: Endpoint): Promise<AgentInfo> {
+  const v = await c.version('agent', ep)
+  if (compareVersions(v, '2.2') < 0) {
+    throw new KeylimeError('NOT_SUPPORTED', `the agent at ${c.base('agent', ep)} speaks API ${v}; /agent/info needs 2.2 or later`, {suggestions: ['give the agent UUID with --agent-uuid, or upgrade the agent (rust-keylime 0.2.6+)']})
+  }
+  const r = await c.get<{agent_uuid?: string; tpm_hash_alg?: string; tpm_enc_alg?: string; tpm_sign_alg?: string; ak_handle?: number | string}>('agent', '/agent/info', {ep})
+  if (typeof r.agent_uuid !== 'string' || r.agent_uuid === '') throw new KeylimeError('BAD_RESPONSE', `the agent at ${c.base('agent', ep)} reported no agent_uuid`)
+  return {uuid: r.agent_uuid, hashAlg: r.tpm_hash_alg ?? 'sha256', encAlg: r.tpm_enc_alg ?? '', signAlg: r.tpm_sign_alg ?? '', akHandle: r.ak_handle ?? null, apiVersion: v, endpoint: c.base('agent', ep)}
+}
+
+export interface Quote {
+  nonce: string
+  quote: string
+  hashAlg: string
+  encAlg?: string
+  signAlg?: string
+  pubkey?: string
+}
+
+export async function identityQuote(c: KeylimeClient, nonce?: string, ep?: Endpoint): Promise<Quote> {
+  const n = nonce === undefined ? pluginNonce() : checkNonce(nonce)
+  const r = await c.get<{quote?: string; hash_alg?: string; enc_alg?: string; sign_alg?: string; pubkey?: string}>('agent', '/quotes/identity', {ep, query: {nonce: n}})
+  if (typeof r.quote !== 'string' || !r.quote.startsWith('r')) throw new KeylimeError('BAD_RESPONSE', 'the agent returned no quote')
+  return {nonce: n, quote: r.quote, hashAlg: r.hash_alg ?? 'sha256', encAlg: r.enc_alg, signAlg: r.sign_alg, pubkey: r.pubkey}
+}
+
+export interface VerifierStatus {
+  uuid: string
+  operationalState: number
+  stateName: string
+  passesPluginRule: boolean
+  attestationCount: number | null
+  lastReceivedQuote: string | null
+  lastSuccessfulAttestation: string | null
+  hashAlg: string | null
+  ip: string | null
+  port: number | null
+}
+
+const epoch = (v: unknown) => (typeof v === 'number' && v > 0 ? new Date(v * 1000).toISOString() : null)
+
+export function toStatus(uuid: string, r: Record<string, unknown>): VerifierStatus {
+  const state = Number(r.operational_state)
+  return {
+    uuid,
+    operationalState: state,
+    stateName: stateName(state),
+    passesPluginRule: passesPluginRule(state),
+    attestationCount: typeof r.attestation_count === 'number' ? r.attestation_count : null,
+    lastReceivedQuote: epoch(r.last_received_quote),
+    lastSuccessfulAttestation: epoch(r.last_successful_attestation),
+    hashAlg: typeof r.hash_alg === 'string' ? r.hash_alg : null,
+    ip: typeof r.ip === 'string' ? r.ip : null,
+    port: r.port === undefined || r.port === null ? null : Number(r.port),
+  }
+}
+
+export async function verifierStatus(c: KeylimeClient, uuid: string): Promise<VerifierStatus> {
+  return toStatus(uuid, await c.get<Record<string, unknown>>('verifier', `/agents/${encodeURIComponent(uuid)}`, {what: `the verifier, agent ${uuid}`}))
+}
+
+/** Every agent of the verifier with its state (one bulk request). */
+export async function verifierList(c: KeylimeClient): Promise<VerifierStatus[]> {
+  const r = await c.get<Record<string, Record<string, unknown>>>('verifier', '/agents/', {query: {bulk: 'true'}, what: 'the verifier agent list'})
+  return Object.entries(r).map(([uuid, v]) => toStatus(uuid, v))
+}
+
+export async function registrarShow(c: KeylimeClient, uuid: string): Promise<Record<string, unknown>> {
+  return {uuid, ...(await c.get<Record<string, unknown>>('registrar', `/agents/${encodeURIComponent(uuid)}`, {what: `the registrar, agent ${uuid}`}))}
+}
+
+export async function registrarList(c: KeylimeClient): Promise<string[]> {
+  return unwrapUuids(await c.get<{uuids?: unknown}>('registrar', '/agents/', {what: 'the registrar agent list'}))
+}
+
+// ---- the SPIRE plugin's flow
+
+export interface AttestStep {
+  step: number
+  name: string
+  ok: boolean
+  detail: string
+}
+
+export interface AttestResult {
+  passed: boolean
+  uuid: string | null
+  spiffeId: string | null
+  steps: AttestStep[]
+}
+
+/**
+ * The SPIRE Keylime node attestor's decision, step by step: agent info, verifier state (3 or 4
+ * only), a fresh nonce, the agent's identity quote, the verifier's verify/identity (valid === 1).
+ * A failed step throws, naming the step; the steps so far are in the error's details.
+ */
+export async function attest(c: KeylimeClient, opts: {trustDomain: string; agentUuid?: string}): Promise<AttestResult> {
+  const td = normalizeTrustDomain(opts.trustDomain)
+  const steps: AttestStep[] = []
+  const run = async <T>(name: string, fn: () => Promise<T>, describe: (v: T) => string): Promise<T> => {
+    const step = steps.length + 1
+    try {
+      const v = await fn()
+      steps.push({step, name, ok: true, detail: describe(v)})
+      return v
+    } catch (err) {
+      const reason = (err as Error).message
+      steps.push({step, name, ok: false, detail: reason})
+      if (isTrustctlError(err)) {
+        // Keep the cause's exit code (unreachable 7, not passing 6, ...) and name the step.
+        const code = (err.code in KeylimeError.codes ? err.code : 'UNREACHABLE') as KeylimeError['code']
+        throw new KeylimeError(code, `attestation failed at step ${step} (${name}): ${reason}`, {suggestions: err.suggestions, details: {steps}})
+      }
+      throw err
+    }
+  }
+  let uuid: string
+  let hashAlg = 'sha256'
+  if (opts.agentUuid) {
+    uuid = opts.agentUuid
+    steps.push({step: 1, name: 'agent info', ok: true, detail: `skipped: --agent-uuid ${uuid} given`})
+  } else {
+    const info = await run('agent info', () => agentInfo(c), (i) => `agent ${i.uuid}, hash ${i.hashAlg}, API ${i.apiVersion}`)
+    uuid = info.uuid
+    hashAlg = info.hashAlg
+  }
+  await run(
+    'verifier state',
+    async () => {
+      const s = await verifierStatus(c, uuid)
+      if (!s.passesPluginRule) {
+        throw new KeylimeError('NOT_PASSING', `Keylime agent is not in a verified state: ${s.operationalState} (${s.stateName}); only 3 (Get Quote) and 4 (Get Quote (retry)) pass`)
+      }
+      return s
+    },
+    (s) => `state ${s.operationalState} (${s.stateName})`,
+  )
+  const nonce = await run('nonce', async () => pluginNonce(), (n) => `${n.length} characters`)
+  const quote = await run('identity quote', () => identityQuote(c, nonce), (q) => `quote of ${q.quote.length} characters`)
+  await run(
+    'verify identity',
+    async () => {
+      const r = await c.get<{valid?: number | boolean; reason?: string}>('verifier', '/verify/identity', {query: {agent_uuid: uuid, hash_alg: hashAlg, nonce, quote: quote.quote}, what: 'the verifier, verify/identity'})
+      if (r.valid !== 1 && r.valid !== true) throw new KeylimeError('INVALID_QUOTE', `Keylime agent did not pass the identity check${r.reason ? `: ${r.reason}` : ''}`)
+      return r
+    },
+    () => 'valid',
+  )
+  return {passed: true, uuid, spiffeId: `spiffe://${td}/spire/agent/keylime/${uuid}`, steps}
+}
+
+// ---- fleet
+
+export interface FleetAgent {
+  host: string
+  port: number
+  reachable: boolean
+  uuid: string | null
+  error: string | null
+  verifierState: number | null
+  verifierStateName: string | null
+  passes: boolean
+  registered: boolean | null
+}
+
+export interface FleetSummary {
+  agents: number
+  reachable: number
+  unreachable: number
+  passing: number
+  notPassing: number
+  notInVerifier: number
+  notRegistered: number
+  duplicateUuids: Array<{uuid: string; endpoints: string[]}>
+  passingWithoutReachableAgent: string[]
+}
+
+/**
+ * Each agent's reported UUID (one request per agent, bounded concurrency), joined with one verifier
+ * bulk list and one registrar list. Flags two endpoints reporting the same UUID (the spoofing case
+ * of the plugin's security notes) and UUIDs passing in the verifier with no reachable agent.
+ */
+export async function fleetStatus(c: KeylimeClient, endpoints: Endpoint[], opts: {concurrency: number; onProgress?: (done: number, total: number) => void}): Promise<{summary: FleetSummary; agents: FleetAgent[]}> {
+  const [states, registered] = await Promise.all([
+    verifierList(c),
+    registrarList(c).catch(() => undefined),
+  ])
+  const byUuid = new Map(states.map((s) => [s.uuid, s]))
+  const reg = registered ? new Set(registered) : undefined
+  const results: FleetAgent[] = new Array(endpoints.length)
+  let next = 0
+  let done = 0
+  const worker = async () => {
+    for (let i = next++; i < endpoints.length; i = next++) {
+      const ep = endpoints[i] as Endpoint
+      let row: FleetAgent
+      try {
+        const info = await agentInfo(c, ep)
+        const s = byUuid.get(info.uuid)
+        row = {host: ep.host, port: ep.port, reachable: true, uuid: info.uuid, error: null, verifierState: s?.operationalState ?? null, verifierStateName: s?.stateName ?? null, passes: Boolean(s?.passesPluginRule), registered: reg ? reg.has(info.uuid) : null}
+      } catch (err) {
+        row = {host: ep.host, port: ep.port, reachable: false, uuid: null, error: (err as Error).message, verifierState: null, verifierStateName: null, passes: false, registered: null}
+      }
+      results[i] = row
+      opts.onProgress?.(++done, endpoints.length)
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(opts.concurrency, endpoints.length))}, worker))
+
+  const seen = new Map<string, string[]>()
+  for (const r of results) if (r.uuid) seen.set(r.uuid, [...(seen.get(r.uuid) ?? []), `${r.host}:${r.port}`])
+  const reachable = results.filter((r) => r.reachable)
+  const summary: FleetSummary = {
+    agents: results.length,
+    reachable: reachable.length,
+    unreachable: results.length - reachable.length,
+    passing: reachable.filter((r) => r.passes).length,
+    notPassing: reachable.filter((r) => !r.passes && r.verifierState !== null).length,
+    notInVerifier: reachable.filter((r) => r.verifierState === null).length,
+    notRegistered: reachable.filter((r) => r.registered === false).length,
+    duplicateUuids: [...seen.entries()].filter(([, eps]) => eps.length > 1).map(([uuid, eps]) => ({uuid, endpoints: eps})),
+    passingWithoutReachableAgent: states.filter((s) => s.passesPluginRule && !seen.has(s.uuid)).map((s) => s.uuid),
+  }
+  return {summary, agents: results}
+}
+
+/** host:port lines (# comments allowed) or JSON ([{host, port}] or ["host:port"]). */
+export function parseAgentsFile(text: string, where: string): Endpoint[] {
+  const t = text.trim()
+  const parseOne = (s: string, line: string): Endpoint => {
+    const m = /^\[?([^\]\s]+?)\]?:(\d{1,5})$/.exec(s.trim())
+    if (!m || Number(m[2]) > 65535) throw new KeylimeError('REJECTED', `${where}: "${s}" is not host:port (${line})`)
+    return {host: m[1] as string, port: Number(m[2])}
+  }
+  if (t.startsWith('[') || t.startsWith('{')) {
+    let doc: unknown
+    try {
+      doc = JSON.parse(t)
+    } catch {
+      throw new KeylimeError('REJECTED', `${where}: not valid JSON`)
+    }
+    const list = Array.isArray(doc) ? doc : (doc as {agents?: unknown}).agents
+    if (!Array.isArray(list)) throw new KeylimeError('REJECTED', `${where}: expected a JSON list of agents`)
+    return list.map((a, i) => (typeof a === 'string' ? parseOne(a, `item ${i + 1}`) : parseOne(`${(a as Endpoint).host}:${(a as Endpoint).port}`, `item ${i + 1}`)))
+  }
+  return t
+    .split('\n')
+    .map((l, i) => [l.replace(/#.*/, '').trim(), `line ${i + 1}`] as const)
+    .filter(([l]) => l !== '')
+    .map(([l, where2]) => parseOne(l, where2))
+}
