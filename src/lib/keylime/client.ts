@@ -107,9 +107,12 @@ export class KeylimeClient {
   private transportError(err: unknown, service: Service, label: string): KeylimeError {
     const msg = String((err as Error)?.message ?? err)
     const code = (err as {code?: string}).code ?? ''
-    // A TLS server that requires a client certificate aborts the handshake with an alert.
-    if (/certificate required|alert bad certificate|alert unknown ca|alert handshake failure|alert certificate unknown/i.test(msg) || (code === 'ECONNRESET' && service !== 'agent' && !this.opts.certFile)) {
-      return new KeylimeError('CLIENT_CERT_REFUSED', `${label} refused the TLS client certificate${this.opts.certFile ? '' : ' (none was given)'}`, {
+    // A TLS server that requires a client certificate aborts with an alert; under TLS 1.3 the client
+    // often sees only a reset right after the handshake. The verifier and registrar require one.
+    const alert = /certificate required|alert bad certificate|alert unknown ca|alert handshake failure|alert certificate unknown/i.test(msg)
+    if (alert || (code === 'ECONNRESET' && service !== 'agent')) {
+      const what = alert ? 'refused the TLS client certificate' : 'closed the connection during TLS: the client certificate was probably refused'
+      return new KeylimeError('CLIENT_CERT_REFUSED', `${label} ${what}${this.opts.certFile ? '' : ' (none was given)'}`, {
         suggestions: ['pass --cert and --key with a client certificate signed by the verifier CA (Keylime: /var/lib/keylime/cv_ca/client-cert.crt and client-private.pem), and --ca-file cacert.crt'],
       })
     }
