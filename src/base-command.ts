@@ -2,7 +2,7 @@ import {Command, Flags, Interfaces} from '@oclif/core'
 
 import {emptyConfigContext, loadConfigContext, Settings, type ConfigContext} from './lib/core/config.js'
 import {ExitCode, isTrustctlError, UsageError} from './lib/core/errors.js'
-import {createLogger, levelFromEnv, redact, type Logger} from './lib/core/log.js'
+import {createLogger, levelFromEnv, redact, redactJson, type Logger} from './lib/core/log.js'
 import {settingDef, type SettingDef} from './lib/core/settings.js'
 import {loadPrompts} from './lib/core/lazy.js'
 
@@ -162,8 +162,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The --json result, with any registered secret masked wherever it appears. */
   protected override toSuccessJson(result: unknown): unknown {
-    if (result === undefined || this.reveals()) return result
-    return JSON.parse(redact(JSON.stringify(result)))
+    return this.reveals() ? result : redactJson(result)
+  }
+
+  /** oclif tokenizes the JSON to colour it even when nothing is coloured; a pipe gets it plain (same text, ~10x faster on large results). */
+  public override logJson(json: unknown): void {
+    if (process.stdout.isTTY) super.logJson(json)
+    else process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
   }
 
   private reveals(): boolean {
@@ -194,7 +199,7 @@ export function errorBody(err: Error & {oclif?: {exit?: number}; exitCode?: numb
         message: redact(err.message),
         exitCode: err.exitCode,
         suggestions: err.suggestions.map(redact),
-        ...(err.details ? {details: JSON.parse(redact(JSON.stringify(err.details)))} : {}),
+        ...(err.details ? {details: redactJson(err.details)} : {}),
       },
     }
   }

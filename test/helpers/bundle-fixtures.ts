@@ -1,4 +1,4 @@
-import {createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject} from 'node:crypto'
+import {createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject} from 'node:crypto'
 import forge from 'node-forge'
 
 import {algorithmOf, type Signer, type VerifyKey} from '../../src/lib/bundle/keys.js'
@@ -13,13 +13,21 @@ export interface TestKey {
 }
 
 export function testKey(name: string, type: 'rsa' | 'ec' = 'rsa'): TestKey {
-  const {privateKey, publicKey} =
-    type === 'rsa' ? generateKeyPairSync('rsa', {modulusLength: 2048}) : generateKeyPairSync('ec', {namedCurve: 'P-256'})
+  // Generated encoded and re-imported: Node 20 can deadlock exporting a key object still shared with
+  // its (garbage) key-generation job while GC finalises that job.
+  const privateKeyEncoding = {type: 'pkcs8', format: 'pem'} as const
+  const publicKeyEncoding = {type: 'spki', format: 'pem'} as const
+  const pems =
+    type === 'rsa'
+      ? generateKeyPairSync('rsa', {modulusLength: 2048, privateKeyEncoding, publicKeyEncoding})
+      : generateKeyPairSync('ec', {namedCurve: 'P-256', privateKeyEncoding, publicKeyEncoding})
+  const privateKey = createPrivateKey(pems.privateKey)
+  const publicKey = createPublicKey(pems.publicKey)
   const alg = algorithmOf(publicKey, name)
   return {
     name,
-    privatePem: privateKey.export({type: 'pkcs8', format: 'pem'}) as string,
-    publicPem: publicKey.export({type: 'spki', format: 'pem'}) as string,
+    privatePem: pems.privateKey,
+    publicPem: pems.publicKey,
     signer: {algorithm: alg, description: name, sign: async (d) => cryptoSign('sha256', d, alg === 'ES256' ? {key: privateKey, dsaEncoding: 'ieee-p1363'} : privateKey)},
     verifyKey: {name, path: `/keys/${name}`, key: publicKey, alg},
   }

@@ -54,3 +54,27 @@ export function json<T = any>(r: CliResult): T {
     throw new Error(`stdout is not JSON (exit ${r.code}):\n${r.stdout}\nstderr:\n${r.stderr}`)
   }
 }
+
+/**
+ * Runs the built CLI on a pseudo-terminal (util-linux `script`, 100x40), as an operator at a
+ * terminal would. stdout and stderr arrive merged, with the terminal's control sequences.
+ */
+export function runCliInTerminal(args: string[], opts: Omit<CliOptions, 'input' | 'cleanEnv'> = {}): Promise<CliResult> {
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
+  const command = `stty cols 100 rows 40; exec ${[process.execPath, BIN, ...args].map(quote).join(' ')}`
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries({...process.env, TERM: 'xterm-256color', ...opts.env})) if (v !== undefined && k !== 'CI') env[k] = v
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({code, stdout, stderr})
+    })
+  })
+}

@@ -5,7 +5,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
-import {createHttpClient, toNetworkError} from '../../src/lib/core/http.js'
+import {createFastGetter, createHttpClient, toNetworkError} from '../../src/lib/core/http.js'
 import {createLogger, registerSecret} from '../../src/lib/core/log.js'
 import {selfSignedCert, type TestCert} from '../helpers/certs.js'
 import {useTmpDir} from '../helpers/tmp.js'
@@ -110,6 +110,81 @@ describe('HTTP client factory', () => {
   })
 })
 
+describe('fast getter (plain-HTTP hot paths)', () => {
+  it('reuses one keep-alive connection per host, and closes it when told the request is the last', async () => {
+    const peers: number[] = []
+    const headers: Array<string | undefined> = []
+    const port = await httpServer((req, res) => {
+      peers.push(req.socket.remotePort!)
+      headers.push(req.headers.connection)
+      res.end(`{"path":"${req.url}"}`)
+    })
+    const get = await createFastGetter()
+    expect(await get(`http://127.0.0.1:${port}/a`)).toEqual({statusCode: 200, body: '{"path":"/a"}'})
+    expect(await get(`http://127.0.0.1:${port}/b?x=1`)).toEqual({statusCode: 200, body: '{"path":"/b?x=1"}'})
+    expect(peers[1]).toBe(peers[0])
+    const closed = new Promise<void>((resolve) => (openSocketOf(peers[0]!)?.once('close', () => resolve()) ?? resolve()))
+    await get(`http://127.0.0.1:${port}/c`, {close: true})
+    expect(headers).toEqual(['keep-alive', 'keep-alive', 'close'])
+    await closed
+    await get(`http://127.0.0.1:${port}/d`)
+    expect(peers[3]).not.toBe(peers[0])
+  })
+
+  it('returns error statuses as answers (the caller maps them), with the body', async () => {
+    const port = await httpServer((_req, res) => {
+      res.statusCode = 404
+      res.end('{"code":404}')
+    })
+    const get = await createFastGetter()
+    expect(await get(`http://127.0.0.1:${port}/x`)).toEqual({statusCode: 404, body: '{"code":404}'})
+  })
+
+  it('maps a timeout and a refused connection like the got client (exit 7, URL named)', async () => {
+    const slow = await httpServer(() => {
+      /* never answers */
+    })
+    const get = await createFastGetter({timeoutMs: 150})
+    expect(toNetworkError(await get(`http://127.0.0.1:${slow}/`).catch((e) => e))).toMatchObject({code: 'TIMEOUT', exitCode: 7})
+    const gone = await httpServer(() => undefined)
+    await new Promise((r) => servers.pop()!.close(r))
+    expect(toNetworkError(await get(`http://127.0.0.1:${gone}/api`).catch((e) => e)).message).toBe(`cannot reach http://127.0.0.1:${gone}/api: connection refused`)
+  })
+
+  it('retries once when the peer closed the pooled connection under it', async () => {
+    let hits = 0
+    const port = await httpServer((req, res) => {
+      hits++
+      // The second request arrives on the kept-alive socket: drop it without an answer, as a peer
+      // whose keep-alive timer fired at that moment would.
+      if (hits === 2) req.socket.destroy()
+      else res.end('ok')
+    })
+    const get = await createFastGetter()
+    await get(`http://127.0.0.1:${port}/1`)
+    expect(await get(`http://127.0.0.1:${port}/2`)).toEqual({statusCode: 200, body: 'ok'})
+    expect(hits).toBe(3)
+  })
+
+  it('logs method and URL at debug level, never the query string', async () => {
+    const port = await httpServer((_req, res) => res.end('{}'))
+    const lines: string[] = []
+    const get = await createFastGetter({logger: createLogger({level: 'debug', write: (l) => lines.push(l)})})
+    await get(`http://127.0.0.1:${port}/quotes/identity?nonce=secretnonce`)
+    expect(lines.join('')).toContain(`GET http://127.0.0.1:${port}/quotes/identity?…`)
+    expect(lines.join('')).not.toContain('secretnonce')
+  })
+
+  it('refuses HTTPS (that path belongs to createHttpClient)', async () => {
+    const get = await createFastGetter()
+    await expect(get('https://127.0.0.1:1/')).rejects.toThrow(/plain HTTP only/)
+  })
+})
+
+function openSocketOf(remotePort: number) {
+  return [...openSockets].find((s) => s.remotePort === remotePort)
+}
+
 describe('TLS: --ca-file and --insecure', () => {
   let cert: TestCert
   let port: number
@@ -213,6 +288,19 @@ describe('proxies: HTTPS_PROXY, HTTP_PROXY, NO_PROXY', () => {
     process.env.NO_PROXY = '127.0.0.1'
     const direct = await createHttpClient({retries: 0})
     await direct.get(`http://127.0.0.1:${target}/b`).text()
+    expect(p.seen).toHaveLength(1)
+  })
+
+  it('the fast getter follows the same proxy rules', async () => {
+    const target = await httpServer((_req, res) => res.end('answer'))
+    const p = await proxy()
+    process.env.HTTP_PROXY = p.url
+    const viaProxy = await createFastGetter()
+    expect((await viaProxy(`http://127.0.0.1:${target}/a`)).body).toBe('answer')
+    expect(p.seen).toEqual([`CONNECT 127.0.0.1:${target}`])
+    process.env.NO_PROXY = '127.0.0.1'
+    const direct = await createFastGetter()
+    expect((await direct(`http://127.0.0.1:${target}/b`)).body).toBe('answer')
     expect(p.seen).toHaveLength(1)
   })
 })

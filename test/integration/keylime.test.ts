@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {json, runCli} from '../helpers/cli.js'
+import {json, runCli, runCliInTerminal} from '../helpers/cli.js'
 import {startKeylime} from '../emulators/keylime/server.js'
 
 type KL = Awaited<ReturnType<typeof startKeylime>>
@@ -175,4 +175,60 @@ describe('keylime fleet status', () => {
       rmSync(fdir, {recursive: true, force: true})
     }
   }, 180_000)
+
+  it('--from-verifier: unreachable agents, agents without /agent/info, passing UUIDs with no agent; human output names them', async () => {
+    const r = await kcli(['fleet', 'status', '--from-verifier', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const {summary, agents} = json(r)
+    // pass (3) and other (4) pass; failed (7) does not; old speaks only 2.1 (no /agent/info); gone is down.
+    expect(summary).toMatchObject({agents: 5, reachable: 4, unreachable: 1, failed: 1, passing: 2, notPassing: 1, notInVerifier: 0, notRegistered: 0, duplicateUuids: []})
+    expect([...summary.passingWithoutReachableAgent].sort()).toEqual([U.old, U.gone].sort())
+    const row = (uuid: string) => agents.find((a: any) => a.port === agentOf(uuid).port)
+    expect(row(U.gone)).toMatchObject({reachable: false, uuid: null, error: expect.stringMatching(/connection refused/)})
+    expect(row(U.old)).toMatchObject({reachable: true, uuid: null, error: expect.stringMatching(/API 2\.1/)})
+    expect(row(U.failed)).toMatchObject({reachable: true, uuid: U.failed, verifierState: 7, passes: false, registered: true})
+
+    const human = await kcli(['fleet', 'status', '--from-verifier'])
+    expect(human.code, human.stderr).toBe(0)
+    expect(human.stdout).toContain('agents 5: reachable 4, unreachable 1, no UUID 1; passing 2, not passing 1')
+    expect(human.stdout).toContain(`UNREACHABLE 127.0.0.1:${agentOf(U.gone).port}: `)
+    expect(human.stdout).toContain(`passing in the verifier but no reachable agent: ${U.gone}`)
+  })
+
+  it('shows a progress line on a terminal (stderr), none under --json', async () => {
+    const file = join(dir, 'some-agents.txt')
+    writeFileSync(file, [U.pass, U.failed, U.other].map((u) => `127.0.0.1:${agentOf(u).port}`).join('\n'))
+    const r = await runCliInTerminal(['keylime', 'fleet', 'status', '--agents', file, ...base()], {cwd: dir, env: {HOME: dir}})
+    expect(r.code, r.stdout).toBe(0)
+    expect(r.stdout).toContain('Checking 3 Keylime agents: 3/3')
+    expect(r.stdout).toContain('agents 3: reachable 3, unreachable 0, no UUID 0; passing 2, not passing 1')
+    const quiet = await runCliInTerminal(['keylime', 'fleet', 'status', '--agents', file, '--json', ...base()], {cwd: dir, env: {HOME: dir}})
+    expect(quiet.code, quiet.stdout).toBe(0)
+    expect(quiet.stdout).not.toContain('Checking')
+    expect(quiet.stdout).toContain('"reachable": 3')
+  })
+
+  it('bad agent lists and an unreachable verifier are clear errors', async () => {
+    writeFileSync(join(dir, 'bad.txt'), `127.0.0.1:${agentOf(U.pass).port}\n# a comment\nnot-an-endpoint\n`)
+    const bad = await kcli(['fleet', 'status', '--agents', 'bad.txt'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('bad.txt: "not-an-endpoint" is not host:port (line 3)')
+    writeFileSync(join(dir, 'bad.json'), '[{"host": "127.0.0.1"')
+    expect((await kcli(['fleet', 'status', '--agents', 'bad.json'])).stderr).toContain('bad.json: not valid JSON')
+    writeFileSync(join(dir, 'empty.txt'), '# nothing here\n')
+    const empty = await kcli(['fleet', 'status', '--agents', 'empty.txt'])
+    expect(empty.code).toBe(2)
+    expect(empty.stderr).toContain('no agents to check')
+    const missing = await kcli(['fleet', 'status', '--agents', 'nope.txt'])
+    expect(missing.code).toBe(3)
+    expect(missing.stderr).toContain('nope.txt')
+    const both = await kcli(['fleet', 'status', '--agents', 'bad.txt', '--from-verifier'])
+    expect(both.code).toBe(2)
+    writeFileSync(join(dir, 'one.txt'), `127.0.0.1:${agentOf(U.pass).port}\n`)
+    const downVerifier = base().map((a) => (a === String(kl.verifier.port) ? String(agentOf(U.gone).port) : a))
+    const down = await runCli(['keylime', 'fleet', 'status', '--agents', 'one.txt', ...downVerifier, '--json'], {cwd: dir, env: {HOME: dir}})
+    expect(down.code).toBe(7)
+    expect(json(down).error.message).toContain(`127.0.0.1:${agentOf(U.gone).port}`)
+    for (const r of [bad, empty, missing, both]) expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
 })

@@ -18,6 +18,12 @@ export function registerSecret(value: string | undefined): void {
   if (trimmed && trimmed !== value) secrets.add(trimmed)
 }
 
+/** A JSON-shaped value with every registered secret masked (returned as is when none is registered). */
+export function redactJson<T>(value: T): T {
+  if (secrets.size === 0 || value === undefined) return value
+  return JSON.parse(redact(JSON.stringify(value))) as T
+}
+
 export function redact(text: string): string {
   let out = text
   // Longest first, so that a secret containing another secret is masked whole.

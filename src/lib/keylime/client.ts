@@ -1,7 +1,7 @@
 import type {Got} from 'got'
 
 import {isTrustctlError} from '../core/errors.js'
-import {createHttpClient, toNetworkError} from '../core/http.js'
+import {createFastGetter, createHttpClient, toNetworkError, type FastGetter} from '../core/http.js'
 import type {Logger} from '../core/log.js'
 import {KeylimeError} from './errors.js'
 import {negotiate} from './version.js'
@@ -28,6 +28,14 @@ export interface KeylimeOptions {
   logger?: Logger
 }
 
+export interface RequestOptions {
+  ep?: Endpoint
+  query?: Record<string, string>
+  what?: string
+  /** The last request to this endpoint (a fleet scan visits each agent once): the connection is closed after it rather than pooled. */
+  last?: boolean
+}
+
 interface Envelope<T> {
   code?: number
   status?: string
@@ -42,17 +50,22 @@ interface Envelope<T> {
 export class KeylimeClient {
   private constructor(
     readonly opts: KeylimeOptions,
-    private readonly tlsHttp: Got,
-    private readonly plainHttp: Got,
+    private readonly plainGet: FastGetter,
   ) {}
+
+  private tlsClient?: Promise<Got>
 
   private versions = new Map<string, string>()
 
   static async create(opts: KeylimeOptions): Promise<KeylimeClient> {
-    const common = {timeoutMs: opts.timeoutMs ?? 10_000, retries: 1, retryBaseMs: 100, logger: opts.logger, keepAlive: true}
-    const tls = await createHttpClient({...common, caFile: opts.caFile, clientCertFile: opts.certFile, clientKeyFile: opts.keyFile, skipHostnameCheck: true})
-    const plain = await createHttpClient(common)
-    return new KeylimeClient(opts, tls, plain)
+    // Plain-HTTP agents (the SPIRE plugin's mode) are the hot path of a fleet scan: a lean getter.
+    return new KeylimeClient(opts, await createFastGetter({timeoutMs: opts.timeoutMs ?? 10_000, logger: opts.logger}))
+  }
+
+  /** The HTTPS client (verifier, registrar, mTLS agents), made on first use: loading it is not on a plain agent's path. */
+  private tls(): Promise<Got> {
+    this.tlsClient ??= createHttpClient({timeoutMs: this.opts.timeoutMs ?? 10_000, retries: 1, retryBaseMs: 100, logger: this.opts.logger, keepAlive: true, caFile: this.opts.caFile, clientCertFile: this.opts.certFile, clientKeyFile: this.opts.keyFile, skipHostnameCheck: true})
+    return this.tlsClient
   }
 
   base(service: Service, ep?: Endpoint): string {
@@ -69,7 +82,7 @@ export class KeylimeClient {
     let v: string
     if (this.opts.apiVersion) v = negotiate(service, [], this.opts.apiVersion)
     else {
-      const r = await this.request<{supported_versions?: string[]; supported_version?: string; current_version?: string}>(service, '/version', ep)
+      const r = await this.request<{supported_versions?: string[]; supported_version?: string; current_version?: string}>(service, '/version', {ep})
       const list = r.supported_versions ?? (r.supported_version ? [r.supported_version] : r.current_version ? [r.current_version] : [])
       v = negotiate(`the ${service} at ${key}`, list)
     }
@@ -78,18 +91,23 @@ export class KeylimeClient {
   }
 
   /** A versioned GET: /v<version><path>. */
-  async get<T>(service: Service, path: string, opts: {ep?: Endpoint; query?: Record<string, string>; what?: string} = {}): Promise<T> {
+  async get<T>(service: Service, path: string, opts: RequestOptions = {}): Promise<T> {
     const v = await this.version(service, opts.ep)
-    return this.request<T>(service, `/v${v}${path}`, opts.ep, opts.query, opts.what)
+    return this.request<T>(service, `/v${v}${path}`, opts)
   }
 
-  async request<T>(service: Service, path: string, ep?: Endpoint, query?: Record<string, string>, what?: string): Promise<T> {
+  async request<T>(service: Service, path: string, {ep, query, what, last}: RequestOptions = {}): Promise<T> {
     const base = this.base(service, ep)
-    const http = base.startsWith('https') ? this.tlsHttp : this.plainHttp
     const label = what ?? `the ${service} at ${base}`
-    let res
+    let res: {statusCode: number; body: string}
+    const https = base.startsWith('https') ? await this.tls() : undefined // a bad --ca-file etc. fails here, not as "unreachable"
     try {
-      res = await http(`${base}${path}`, {throwHttpErrors: false, ...(query ? {searchParams: query} : {})})
+      if (https) {
+        res = await https(`${base}${path}`, {throwHttpErrors: false, ...(query ? {searchParams: query} : {}), ...(last ? {headers: {connection: 'close'}} : {})})
+      } else {
+        const qs = query ? `?${new URLSearchParams(query).toString()}` : ''
+        res = await this.plainGet(`${base}${path}${qs}`, {close: last})
+      }
     } catch (err) {
       throw this.transportError(err, service, label)
     }

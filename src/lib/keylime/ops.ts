@@ -16,12 +16,12 @@ export interface AgentInfo {
   endpoint: string
 }
 
-export async function agentInfo(c: KeylimeClient, ep?: Endpoint): Promise<AgentInfo> {
+export async function agentInfo(c: KeylimeClient, ep?: Endpoint, opts: {last?: boolean} = {}): Promise<AgentInfo> {
   const v = await c.version('agent', ep)
   if (compareVersions(v, '2.2') < 0) {
     throw new KeylimeError('NOT_SUPPORTED', `the agent at ${c.base('agent', ep)} speaks API ${v}; /agent/info needs 2.2 or later`, {suggestions: ['give the agent UUID with --agent-uuid, or upgrade the agent (rust-keylime 0.2.6+)']})
   }
-  const r = await c.get<{agent_uuid?: string; tpm_hash_alg?: string; tpm_enc_alg?: string; tpm_sign_alg?: string; ak_handle?: number | string}>('agent', '/agent/info', {ep})
+  const r = await c.get<{agent_uuid?: string; tpm_hash_alg?: string; tpm_enc_alg?: string; tpm_sign_alg?: string; ak_handle?: number | string}>('agent', '/agent/info', {ep, last: opts.last})
   if (typeof r.agent_uuid !== 'string' || r.agent_uuid === '') throw new KeylimeError('BAD_RESPONSE', `the agent at ${c.base('agent', ep)} reported no agent_uuid`)
   return {uuid: r.agent_uuid, hashAlg: r.tpm_hash_alg ?? 'sha256', encAlg: r.tpm_enc_alg ?? '', signAlg: r.tpm_sign_alg ?? '', akHandle: r.ak_handle ?? null, apiVersion: v, endpoint: c.base('agent', ep)}
 }
@@ -172,6 +172,7 @@ export async function attest(c: KeylimeClient, opts: {trustDomain: string; agent
 export interface FleetAgent {
   host: string
   port: number
+  /** Answered over the network (false: refused, timed out, reset). */
   reachable: boolean
   uuid: string | null
   error: string | null
@@ -185,6 +186,8 @@ export interface FleetSummary {
   agents: number
   reachable: number
   unreachable: number
+  /** Reachable, but reported no UUID (API older than 2.2, an error answer, a malformed body). */
+  failed: number
   passing: number
   notPassing: number
   notInVerifier: number
@@ -198,44 +201,48 @@ export interface FleetSummary {
  * bulk list and one registrar list. Flags two endpoints reporting the same UUID (the spoofing case
  * of the plugin's security notes) and UUIDs passing in the verifier with no reachable agent.
  */
-export async function fleetStatus(c: KeylimeClient, endpoints: Endpoint[], opts: {concurrency: number; onProgress?: (done: number, total: number) => void}): Promise<{summary: FleetSummary; agents: FleetAgent[]}> {
-  const [states, registered] = await Promise.all([
-    verifierList(c),
-    registrarList(c).catch(() => undefined),
-  ])
-  const byUuid = new Map(states.map((s) => [s.uuid, s]))
-  const reg = registered ? new Set(registered) : undefined
-  const results: FleetAgent[] = new Array(endpoints.length)
+export async function fleetStatus(c: KeylimeClient, endpoints: Endpoint[], opts: {concurrency: number; onAgent?: (reachable: boolean) => void}): Promise<{summary: FleetSummary; agents: FleetAgent[]}> {
+  const reported: Array<{uuid: string} | {error: string; reachable: boolean}> = new Array(endpoints.length)
   let next = 0
-  let done = 0
+  let stopped = false
   const worker = async () => {
-    for (let i = next++; i < endpoints.length; i = next++) {
-      const ep = endpoints[i] as Endpoint
-      let row: FleetAgent
+    for (let i = next++; i < endpoints.length && !stopped; i = next++) {
       try {
-        const info = await agentInfo(c, ep)
-        const s = byUuid.get(info.uuid)
-        row = {host: ep.host, port: ep.port, reachable: true, uuid: info.uuid, error: null, verifierState: s?.operationalState ?? null, verifierStateName: s?.stateName ?? null, passes: Boolean(s?.passesPluginRule), registered: reg ? reg.has(info.uuid) : null}
+        reported[i] = {uuid: (await agentInfo(c, endpoints[i] as Endpoint, {last: true})).uuid}
       } catch (err) {
-        row = {host: ep.host, port: ep.port, reachable: false, uuid: null, error: (err as Error).message, verifierState: null, verifierStateName: null, passes: false, registered: null}
+        reported[i] = {error: (err as Error).message, reachable: !(isTrustctlError(err) && err.code === 'UNREACHABLE')}
       }
-      results[i] = row
-      opts.onProgress?.(++done, endpoints.length)
+      opts.onAgent?.('uuid' in (reported[i] as object))
     }
   }
-  await Promise.all(Array.from({length: Math.max(1, Math.min(opts.concurrency, endpoints.length))}, worker))
+  // The scan starts first; the verifier and registrar lists are fetched while it runs and joined
+  // after. The verifier list is required: when it fails, the scan stops taking agents.
+  const scan = Promise.all(Array.from({length: Math.max(1, Math.min(opts.concurrency, endpoints.length))}, worker))
+  const lists = Promise.all([verifierList(c), registrarList(c).catch(() => undefined)])
+  lists.catch(() => (stopped = true))
+  const [[states, registered]] = await Promise.all([lists, scan])
+  const byUuid = new Map(states.map((s) => [s.uuid, s]))
+  const reg = registered ? new Set(registered) : undefined
+  const results: FleetAgent[] = endpoints.map((ep, i) => {
+    const r = reported[i] as {uuid: string} | {error: string; reachable: boolean}
+    if ('error' in r) return {host: ep.host, port: ep.port, reachable: r.reachable, uuid: null, error: r.error, verifierState: null, verifierStateName: null, passes: false, registered: null}
+    const s = byUuid.get(r.uuid)
+    return {host: ep.host, port: ep.port, reachable: true, uuid: r.uuid, error: null, verifierState: s?.operationalState ?? null, verifierStateName: s?.stateName ?? null, passes: Boolean(s?.passesPluginRule), registered: reg ? reg.has(r.uuid) : null}
+  })
 
   const seen = new Map<string, string[]>()
   for (const r of results) if (r.uuid) seen.set(r.uuid, [...(seen.get(r.uuid) ?? []), `${r.host}:${r.port}`])
   const reachable = results.filter((r) => r.reachable)
+  const reporting = reachable.filter((r) => r.uuid !== null)
   const summary: FleetSummary = {
     agents: results.length,
     reachable: reachable.length,
     unreachable: results.length - reachable.length,
-    passing: reachable.filter((r) => r.passes).length,
-    notPassing: reachable.filter((r) => !r.passes && r.verifierState !== null).length,
-    notInVerifier: reachable.filter((r) => r.verifierState === null).length,
-    notRegistered: reachable.filter((r) => r.registered === false).length,
+    failed: reachable.length - reporting.length,
+    passing: reporting.filter((r) => r.passes).length,
+    notPassing: reporting.filter((r) => !r.passes && r.verifierState !== null).length,
+    notInVerifier: reporting.filter((r) => r.verifierState === null).length,
+    notRegistered: reporting.filter((r) => r.registered === false).length,
     duplicateUuids: [...seen.entries()].filter(([, eps]) => eps.length > 1).map(([uuid, eps]) => ({uuid, endpoints: eps})),
     passingWithoutReachableAgent: states.filter((s) => s.passesPluginRule && !seen.has(s.uuid)).map((s) => s.uuid),
   }

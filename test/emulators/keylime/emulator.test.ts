@@ -431,10 +431,13 @@ describe('faults, unreachable agents, request log', () => {
   })
 
   it('logs service, method, path, query and status (agents also their UUID)', async () => {
+    const before = Date.now()
     await call(kl, `${agent(U.b).url}/v2.2/quotes/identity?nonce=logme`)
-    expect(kl.requests.at(-1)).toEqual({service: 'agent', method: 'GET', path: '/v2.2/quotes/identity', query: {nonce: 'logme'}, status: 200, uuid: U.b})
+    expect(kl.requests.at(-1)!.at).toBeGreaterThanOrEqual(before)
+    expect(kl.requests.at(-1)!.at).toBeLessThanOrEqual(Date.now())
+    expect(kl.requests.at(-1)).toEqual({at: expect.any(Number), service: 'agent', method: 'GET', path: '/v2.2/quotes/identity', query: {nonce: 'logme'}, status: 200, uuid: U.b})
     await call(kl, v(`/v2.2/agents/${U.unknown}`))
-    expect(kl.requests.at(-1)).toEqual({service: 'verifier', method: 'GET', path: `/v2.2/agents/${U.unknown}`, query: {}, status: 404})
+    expect(kl.requests.at(-1)).toEqual({at: expect.any(Number), service: 'verifier', method: 'GET', path: `/v2.2/agents/${U.unknown}`, query: {}, status: 404})
   })
 
   it('unreachable agents refuse connections; stop() makes a running agent unreachable', async () => {

@@ -66,6 +66,8 @@ export interface KeylimeFaults {
 }
 
 export interface LoggedRequest {
+  /** When the answer was written (Date.now()). */
+  at: number
   service: 'agent' | 'verifier' | 'registrar'
   method: string
   /** As requested, without the query string. */

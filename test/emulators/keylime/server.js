@@ -105,7 +105,7 @@ async function answer(emu, service, req, res) {
     res.end(`emulator error: ${err.stack ?? err}\n`)
   } finally {
     // Logged as the answer is written, so a test that has its response also sees the entry.
-    const entry = {service: service.name, method: ctx.method, path: ctx.path, query: Object.fromEntries(new URLSearchParams(ctx.rawQuery)), status: res.statusCode}
+    const entry = {at: Date.now(), service: service.name, method: ctx.method, path: ctx.path, query: Object.fromEntries(new URLSearchParams(ctx.rawQuery)), status: res.statusCode}
     emu.requests.push(service.agent ? {...entry, uuid: service.agent.uuid} : entry)
   }
 }

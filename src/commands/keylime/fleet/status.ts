@@ -2,15 +2,18 @@ import {Flags} from '@oclif/core'
 
 import {KeylimeCommand} from '../../../keylime-command.js'
 import {UsageError} from '../../../lib/core/errors.js'
+import {withProgress} from '../../../lib/core/progress.js'
 import {fleetStatus, parseAgentsFile, verifierList} from '../../../lib/keylime/ops.js'
 
 export default class KeylimeFleetStatus extends KeylimeCommand<typeof KeylimeFleetStatus> {
   static override summary = 'Check many Keylime agents: reported UUID, verifier state, registrar presence, duplicates'
   static override description = `Agents come from --agents FILE (host:port lines, or JSON) or --from-verifier (the addresses the
-verifier knows). One request per agent (bounded by --concurrency), plus one verifier list and one
-registrar list. Flags two endpoints reporting the same UUID (the spoofing case of the SPIRE plugin's
-security notes) and UUIDs passing in the verifier with no reachable agent. Progress goes to stderr on
-a terminal; --json prints the summary and every agent.`
+verifier knows). Each agent is asked for its API versions and its info (--concurrency agents at a
+time); the verifier and registrar lists are fetched once, while the agents are scanned. Flags two
+endpoints reporting the same UUID (the spoofing case of the SPIRE plugin's security notes) and UUIDs
+passing in the verifier with no reachable agent. A progress line goes to stderr on a terminal;
+--json prints the summary and every agent. Unreachable agents are reported, not fatal (exit 0); an
+unreachable verifier is exit 7.`
 
   static override examples = ['<%= config.bin %> <%= command.id %> --agents agents.txt --json | jq .summary', '<%= config.bin %> <%= command.id %> --from-verifier --concurrency 64']
 
@@ -37,16 +40,13 @@ a terminal; --json prints the summary and every agent.`
       endpoints = (await verifierList(client)).filter((a) => a.ip && a.port).map((a) => ({host: a.ip as string, port: a.port as number}))
     }
     if (endpoints.length === 0) throw new UsageError('INVALID_VALUE', 'no agents to check')
-    const tty = Boolean(process.stderr.isTTY) && !this.jsonEnabled()
-    const result = await fleetStatus(client, endpoints, {
-      concurrency: this.flags.concurrency ?? 32,
-      onProgress: tty ? (d, t) => process.stderr.write(`\r${d}/${t} agents checked`) : undefined,
-    })
-    if (tty) process.stderr.write('\n')
+    const progress = {title: `Checking ${endpoints.length} Keylime agent${endpoints.length === 1 ? '' : 's'}`, total: endpoints.length, enabled: Boolean(process.stderr.isTTY) && !this.jsonEnabled(), failedLabel: 'unreachable'}
+    const result = await withProgress(progress, (tick) => fleetStatus(client, endpoints, {concurrency: this.flags.concurrency ?? 32, onAgent: tick}))
     const s = result.summary
     this.print(
       [
-        `agents ${s.agents}: reachable ${s.reachable}, unreachable ${s.unreachable}; passing ${s.passing}, not passing ${s.notPassing}, not in verifier ${s.notInVerifier}, not registered ${s.notRegistered}`,
+        `agents ${s.agents}: reachable ${s.reachable}, unreachable ${s.unreachable}, no UUID ${s.failed}; passing ${s.passing}, not passing ${s.notPassing}, not in verifier ${s.notInVerifier}, not registered ${s.notRegistered}`,
+        ...result.agents.filter((a) => a.error).map((a) => `${a.reachable ? 'NO UUID' : 'UNREACHABLE'} ${a.host}:${a.port}: ${a.error}`),
         ...s.duplicateUuids.map((d) => `DUPLICATE UUID ${d.uuid} reported by ${d.endpoints.join(', ')}`),
         ...s.passingWithoutReachableAgent.map((u) => `passing in the verifier but no reachable agent: ${u}`),
       ].join('\n'),

@@ -129,10 +129,17 @@ function curveOf(body) {
   return curveid
 }
 
+// Generated encoded and re-imported: Node 20 can deadlock when a key object still shared with its
+// (garbage) key-generation job is exported (as the signing path does, to JWK) while GC finalises that job.
+function freshPrivateKey(type, options) {
+  const {privateKey} = generateKeyPairSync(type, {...options, privateKeyEncoding: {type: 'pkcs8', format: 'der'}, publicKeyEncoding: {type: 'spki', format: 'der'}})
+  return createPrivateKey({key: privateKey, format: 'der', type: 'pkcs8'})
+}
+
 function generateMaterial(alg, size, curveid) {
-  if (alg === 'rsa') return {privateKey: generateKeyPairSync('rsa', {modulusLength: size}).privateKey}
-  if (alg === 'ec' && curveid === 'curve25519') return {privateKey: generateKeyPairSync('x25519').privateKey}
-  if (alg === 'ec') return {privateKey: generateKeyPairSync('ec', {namedCurve: curveid}).privateKey}
+  if (alg === 'rsa') return {privateKey: freshPrivateKey('rsa', {modulusLength: size})}
+  if (alg === 'ec' && curveid === 'curve25519') return {privateKey: freshPrivateKey('x25519', {})}
+  if (alg === 'ec') return {privateKey: freshPrivateKey('ec', {namedCurve: curveid})}
   return {secret: randomBytes(size / 8)}
 }
 

@@ -9,7 +9,7 @@
 //
 // INFERRED: ECC keys (sign_alg "ecdsa", enc_alg "ecc") rather than the common RSA AK: a P-256 key
 // takes ~30 µs to generate, an RSA-2048 one ~100 ms, and fleets have thousands of agents.
-import {createHash, createPublicKey, generateKeyPairSync, sign, verify} from 'node:crypto'
+import {createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify} from 'node:crypto'
 
 const TPM_GENERATED_VALUE = 0xff544347
 const TPM_ST_ATTEST_QUOTE = 0x8018
@@ -100,19 +100,34 @@ function ekPublicArea(publicKey) {
   return Buffer.concat([u16(ALG.ecc), u16(ALG.sha256), u32(EK_ATTRIBUTES), tpm2b(EK_POLICY), parms, eccPoint(publicKey)])
 }
 
-const p256 = () => generateKeyPairSync('ec', {namedCurve: 'P-256'})
+// Keys come out of the generator encoded and are re-imported: Node 20 can deadlock when a key
+// object still shared with its (garbage) key-generation job is exported while GC finalises that job.
+function p256() {
+  const {privateKey, publicKey} = generateKeyPairSync('ec', {namedCurve: 'P-256', privateKeyEncoding: {type: 'pkcs8', format: 'der'}, publicKeyEncoding: {type: 'spki', format: 'der'}})
+  return {privateKey: createPrivateKey({key: privateKey, format: 'der', type: 'pkcs8'}), publicKey: createPublicKey({key: publicKey, format: 'der', type: 'spki'}), publicDer: publicKey}
+}
+
+/** Only the public half (EK, NK): importing a private key costs more than generating it. */
+function p256Public() {
+  const {publicKey} = generateKeyPairSync('ec', {namedCurve: 'P-256', privateKeyEncoding: {type: 'pkcs8', format: 'der'}, publicKeyEncoding: {type: 'spki', format: 'der'}})
+  return {publicKey: createPublicKey({key: publicKey, format: 'der', type: 'spki'}), publicDer: publicKey}
+}
+
+function derToPem(der, label) {
+  return `-----BEGIN ${label}-----\n${der.toString('base64').match(/.{1,64}/g).join('\n')}\n-----END ${label}-----\n`
+}
 
 /** A fresh TPM: keys plus what the registrar stores (aik_tpm, ek_tpm: base64 TPM2B_PUBLIC). */
 export function createTpm() {
   const ak = p256()
   const akArea = akPublicArea(ak.publicKey)
-  const nkDer = p256().publicKey.export({type: 'spki', format: 'der'})
+  const nkDer = p256Public().publicDer
   return {
     akPrivate: ak.privateKey,
     akName: Buffer.concat([u16(ALG.sha256), sha256(akArea)]),
     aikTpm: tpm2b(akArea).toString('base64'),
-    ekTpm: tpm2b(ekPublicArea(p256().publicKey)).toString('base64'),
-    nkPem: createPublicKey({key: nkDer, format: 'der', type: 'spki'}).export({type: 'spki', format: 'pem'}),
+    ekTpm: tpm2b(ekPublicArea(p256Public().publicKey)).toString('base64'),
+    nkPem: derToPem(nkDer, 'PUBLIC KEY'),
     // PCR16 after the agent resets it and extends it with the NK digest (spec §2.4).
     pcr16: sha256(Buffer.alloc(32), sha256(nkDer)),
   }
