@@ -44,7 +44,7 @@ function timed(argv, cwd) {
   return new Promise((resolve) => {
     const started = Date.now()
     let firstOutputAt
-    const c = spawn('/usr/bin/time', ['-f', 'maxrss_kib=%M', ...argv], {cwd, env: {...process.env, HOME: cwd}})
+    const c = spawn('/usr/bin/time', ['-f', 'maxrss_kib=%M cpu=%U+%S', ...argv], {cwd, env: {...process.env, HOME: cwd}})
     let out = ''
     let err = ''
     c.stdout.setEncoding('utf8').on('data', (d) => {
@@ -52,7 +52,7 @@ function timed(argv, cwd) {
       out += d
     })
     c.stderr.setEncoding('utf8').on('data', (d) => (err += d))
-    c.on('close', (code) => resolve({code, stdout: out, stderr: err, started, ended: Date.now(), firstOutputAt, maxRssMiB: Number(/maxrss_kib=(\d+)/.exec(err)?.[1] ?? 0) / 1024}))
+    c.on('close', (code) => resolve({code, stdout: out, stderr: err, started, ended: Date.now(), firstOutputAt, maxRssMiB: Number(/maxrss_kib=(\d+)/.exec(err)?.[1] ?? 0) / 1024, cpuMs: Math.round(1000 * (/cpu=([\d.]+)\+([\d.]+)/.exec(err) ?? [0, 0, 0]).slice(1).reduce((a, x) => a + Number(x), 0))}))
   })
 }
 
@@ -80,7 +80,7 @@ try {
     const idealMs = (agentLog.length * LATENCY) / CONCURRENCY
     const first = agentLog[0]?.at ?? r.started
     const last = agentLog.at(-1)?.at ?? r.ended
-    return {actualMs, idealMs, requests: agentLog.length, efficiency: idealMs / actualMs, maxRssMiB: r.maxRssMiB, untilFirstAnswerMs: first - r.started, scanMs: last - first, afterLastAnswerMs: r.ended - last}
+    return {actualMs, idealMs, requests: agentLog.length, efficiency: idealMs / actualMs, maxRssMiB: r.maxRssMiB, cpuMs: r.cpuMs, untilFirstAnswerMs: first - r.started, scanMs: last - first, afterLastAnswerMs: r.ended - last}
   }
 
   const runs = {trustctl: [], bare: []}
@@ -96,8 +96,8 @@ try {
   else {
     console.log(`keylime fleet benchmark, node ${process.version}: ${N} agents, ${LATENCY} ms latency, concurrency ${CONCURRENCY}, medians of ${ROUNDS} rounds`)
     console.log(`trustctl fleet status: ${t.requests} agent requests, ideal ${Math.round(t.idealMs)} ms, actual ${Math.round(t.actualMs)} ms (whole command, start-up included) -> efficiency ${t.efficiency} (target >= 0.8: ${t.efficiency >= 0.8 ? 'ok' : 'MISSED'}); rounds ${result.efficiencies.trustctl.join(', ')}`)
-    console.log(`  ${Math.round(t.untilFirstAnswerMs)} ms until the first agent answer (start-up), ${Math.round(t.scanMs)} ms scan, ${Math.round(t.afterLastAnswerMs)} ms after the last answer; peak memory ${t.maxRssMiB} MiB`)
-    console.log(`bare node:http baseline (same requests, same emulator): actual ${Math.round(b.actualMs)} ms -> efficiency ${b.efficiency} (${Math.round(b.untilFirstAnswerMs)} ms start-up, ${Math.round(b.scanMs)} ms scan); rounds ${result.efficiencies.bare.join(', ')}`)
+    console.log(`  ${Math.round(t.untilFirstAnswerMs)} ms until the first agent answer (start-up), ${Math.round(t.scanMs)} ms scan, ${Math.round(t.afterLastAnswerMs)} ms after the last answer; peak memory ${t.maxRssMiB} MiB, CPU ${t.cpuMs} ms`)
+    console.log(`bare node:http baseline (same requests, same emulator): actual ${Math.round(b.actualMs)} ms -> efficiency ${b.efficiency} (${Math.round(b.untilFirstAnswerMs)} ms start-up, ${Math.round(b.scanMs)} ms scan; peak memory ${b.maxRssMiB} MiB, CPU ${b.cpuMs} ms); rounds ${result.efficiencies.bare.join(', ')}`)
     console.log(`trustctl / bare efficiency: ${result.trustctlVsBare}`)
   }
 } finally {
