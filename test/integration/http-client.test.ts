@@ -175,6 +175,15 @@ describe('fast getter (plain-HTTP hot paths)', () => {
     expect(lines.join('')).not.toContain('secretnonce')
   })
 
+  it('stops reading an answer over the size limit (exit 7, says why)', async () => {
+    const port = await httpServer((_req, res) => res.end('x'.repeat(5000)))
+    const get = await createFastGetter({maxBodyBytes: 4096})
+    const err = toNetworkError(await get(`http://127.0.0.1:${port}/big`).catch((e) => e))
+    expect(err).toMatchObject({code: 'UNREACHABLE', exitCode: 7})
+    expect(err.message).toBe(`cannot reach http://127.0.0.1:${port}/big: answer larger than 4096 bytes, not read`)
+    expect(await (await createFastGetter({maxBodyBytes: 5000}))(`http://127.0.0.1:${port}/big`)).toMatchObject({statusCode: 200})
+  })
+
   it('refuses HTTPS (that path belongs to createHttpClient)', async () => {
     const get = await createFastGetter()
     await expect(get('https://127.0.0.1:1/')).rejects.toThrow(/plain HTTP only/)

@@ -223,21 +223,33 @@ export interface FastGetResponse {
 /** GET a plain-HTTP URL; `close` sends Connection: close (no further request to that host is coming). */
 export type FastGetter = (url: string, opts?: {close?: boolean}) => Promise<FastGetResponse>
 
-export async function createFastGetter(opts: {timeoutMs?: number; maxSockets?: number; logger?: Logger} = {}): Promise<FastGetter> {
+export async function createFastGetter(opts: {timeoutMs?: number; maxSockets?: number; maxBodyBytes?: number; logger?: Logger} = {}): Promise<FastGetter> {
   const pool = new HttpAgentClass({keepAlive: true, maxSockets: opts.maxSockets ?? 256})
   const agentFor = await proxyAgentResolver(undefined, true)
   const timeoutMs = opts.timeoutMs ?? 10_000
+  // Thousands of peers, any of which may misbehave: one must not exhaust memory.
+  const maxBodyBytes = opts.maxBodyBytes ?? 8 * 1024 * 1024
   const once = (url: URL, close: boolean) =>
     new Promise<FastGetResponse>((resolve, reject) => {
+      // Every failure carries the URL, as got's errors do, for toNetworkError's message.
+      const fail = (err: Error) => reject(Object.assign(err, {options: {url}}))
       const req = httpRequest(url, {agent: agentFor(url) ?? pool, headers: {'user-agent': 'trustctl', ...(close ? {connection: 'close'} : {})}}, (res) => {
         let body = ''
+        let bytes = 0
         res.setEncoding('utf8')
-        res.on('data', (d: string) => (body += d))
+        res.on('data', (d: string) => {
+          bytes += Buffer.byteLength(d)
+          if (bytes <= maxBodyBytes) body += d
+          else {
+            fail(Object.assign(new Error(`answer larger than ${maxBodyBytes} bytes, not read`), {code: 'ERR_BODY_TOO_LARGE'}))
+            req.destroy()
+          }
+        })
         res.on('end', () => resolve({statusCode: res.statusCode ?? 0, body}))
-        res.on('error', reject)
+        res.on('error', fail)
       })
       req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`timeout after ${timeoutMs} ms`), {name: 'TimeoutError', code: 'ETIMEDOUT'})))
-      req.on('error', (err) => reject(Object.assign(err, {options: {url}})))
+      req.on('error', fail)
       req.end()
     })
   return async (href, {close = false} = {}) => {
