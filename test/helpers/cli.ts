@@ -59,16 +59,28 @@ export function json<T = any>(r: CliResult): T {
  * Runs the built CLI on a pseudo-terminal (util-linux `script`, 100x40), as an operator at a
  * terminal would. stdout and stderr arrive merged, with the terminal's control sequences.
  */
-export function runCliInTerminal(args: string[], opts: Omit<CliOptions, 'input' | 'cleanEnv'> = {}): Promise<CliResult> {
+export interface TerminalAnswer {
+  /** Typed once the terminal output (so far) matches this. */
+  when: RegExp
+  /** What the user types, e.g. "secret\r" (Enter is \r on a terminal). */
+  send: string
+}
+
+export function runCliInTerminal(args: string[], opts: Omit<CliOptions, 'input' | 'cleanEnv'> & {answers?: TerminalAnswer[]} = {}): Promise<CliResult> {
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
   const command = `stty cols 100 rows 40; exec ${[process.execPath, BIN, ...args].map(quote).join(' ')}`
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries({...process.env, TERM: 'xterm-256color', ...opts.env})) if (v !== undefined && k !== 'CI') env[k] = v
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', command, '/dev/null'], {cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn('script', ['-qec', command, '/dev/null'], {cwd: opts.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    // script passes its stdin to the terminal: each answer is typed once its prompt has appeared.
+    const answers = [...(opts.answers ?? [])]
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+      while (answers[0] && answers[0].when.test(stdout)) child.stdin.write(answers.shift()!.send)
+    })
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000)
     child.on('error', reject)
@@ -76,5 +88,6 @@ export function runCliInTerminal(args: string[], opts: Omit<CliOptions, 'input' 
       clearTimeout(timer)
       resolve({code, stdout, stderr})
     })
+    child.on('exit', () => child.stdin.end())
   })
 }

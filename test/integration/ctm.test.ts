@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {CtmClient} from '../../src/lib/ciphertrust/client.js'
-import {json, runCli} from '../helpers/cli.js'
+import {json, runCli, runCliInTerminal} from '../helpers/cli.js'
 import {startEmulator} from '../emulators/ciphertrust/server.js'
 
 type Emu = Awaited<ReturnType<typeof startEmulator>>
@@ -305,5 +305,24 @@ describe('the rest of the ksctl-style commands', () => {
     } finally {
       await short.stop()
     }
+  })
+})
+
+describe('password prompt on a terminal', () => {
+  const onTerminal = (password: string) =>
+    runCliInTerminal(['ctm', 'users', 'list'], {cwd: dir, env: {HOME: dir, TRUSTCTL_CTM_URL: emu.url, TRUSTCTL_CTM_USERNAME: 'admin', TRUSTCTL_CTM_PASSWORD_FILE: undefined, TRUSTCTL_CTM_PASSWORD: undefined}, answers: [{when: /CipherTrust Manager password/, send: `${password}\r`}]})
+
+  it('asks for the password when none is configured, masks it, and logs in with it', async () => {
+    const r = await onTerminal(ADMIN_PW)
+    expect(r.code, r.stdout).toBe(0)
+    expect(r.stdout).toMatch(/CipherTrust Manager password/)
+    expect(r.stdout).toContain('admin')
+    expect(r.stdout).not.toContain(ADMIN_PW)
+  })
+
+  it('a wrong password typed at the prompt is exit 4', async () => {
+    const r = await onTerminal('not-the-password')
+    expect(r.code, r.stdout).toBe(4)
+    expect(r.stdout).not.toContain('not-the-password')
   })
 })

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {json, runCli, type CliResult} from '../helpers/cli.js'
+import {json, runCli, runCliInTerminal, type CliResult} from '../helpers/cli.js'
 import {startSwtpm, tpm2, type Swtpm} from '../helpers/swtpm.js'
 
 // One software TPM for this file; tests run in order and build on each other's state.
@@ -191,6 +191,20 @@ describe('tpm provision / status / pubkey / sign against swtpm', () => {
     expect(await persistent()).toContain('0x81008006')
     const missing = await cli(['tpm', 'evict', '--handle', '0x81008007', '--yes', '--json'])
     expect(missing.code).toBe(3)
+  })
+
+  it('evict asks on a terminal: "no" keeps the key (exit 2), "yes" evicts it', async () => {
+    const ask = /Evict the key at 0x81008006 .*This cannot be undone/
+    const no = await runCliInTerminal(['tpm', 'evict', '--handle', '0x81008006', '--tcti', tpm.tcti], {cwd: work, env: {HOME: work}, answers: [{when: ask, send: 'n\r'}]})
+    expect(no.code, no.stdout).toBe(2)
+    expect(no.stdout).toContain('not evicted: cancelled at the prompt')
+    expect(await persistent()).toContain('0x81008006')
+    const yes = await runCliInTerminal(['tpm', 'evict', '--handle', '0x81008006', '--tcti', tpm.tcti], {cwd: work, env: {HOME: work}, answers: [{when: ask, send: 'y\r'}]})
+    expect(yes.code, yes.stdout).toBe(0)
+    expect(yes.stdout).toContain('evicted 0x81008006')
+    expect(await persistent()).not.toContain('0x81008006')
+    const again = await cli(['tpm', 'provision', '--json'])
+    expect(json(again)).toMatchObject({key: {status: 'created'}})
   })
 
   it('a stopped TPM (SIGSTOP) gives a timeout error, not a hang; it works again once resumed', async () => {
