@@ -202,6 +202,11 @@ describe('keylime fleet status', () => {
     expect(r.code, r.stdout).toBe(0)
     expect(r.stdout).toContain('Checking 3 Keylime agents: 3/3')
     expect(r.stdout).toContain('agents 3: reachable 3, unreachable 0, no UUID 0; passing 2, not passing 1')
+    expect(r.stdout).toContain('\u001b[32m') // the green tick
+    const plain = await runCliInTerminal(['keylime', 'fleet', 'status', '--agents', file, '--no-color', ...base()], {cwd: dir, env: {HOME: dir}})
+    expect(plain.code, plain.stdout).toBe(0)
+    expect(plain.stdout).toContain('Checking 3 Keylime agents: 3/3')
+    expect(plain.stdout).not.toMatch(/\u001b\[3\dm/)
     const quiet = await runCliInTerminal(['keylime', 'fleet', 'status', '--agents', file, '--json', ...base()], {cwd: dir, env: {HOME: dir}})
     expect(quiet.code, quiet.stdout).toBe(0)
     expect(quiet.stdout).not.toContain('Checking')

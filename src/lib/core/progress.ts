@@ -11,6 +11,8 @@ export interface ProgressOptions {
   enabled: boolean
   /** Word for failures in the progress line. */
   failedLabel?: string
+  /** Colours (the command's --no-color / NO_COLOR decision for stderr). */
+  color: boolean
 }
 
 /**
@@ -21,6 +23,8 @@ export interface ProgressOptions {
 export async function withProgress<T>(opts: ProgressOptions, work: (tick: Tick) => Promise<T>): Promise<T> {
   // A terminal without a size (columns 0) cannot be redrawn in place.
   if (!opts.enabled || !process.stderr.columns) return work(() => {})
+  // listr2 reads NO_COLOR when it is loaded (here, first use): honour --no-color the same way.
+  if (!opts.color) process.env.NO_COLOR ||= '1'
   const {Listr, ListrLogger, ProcessOutput} = await loadListr()
   let done = 0
   let failed = 0

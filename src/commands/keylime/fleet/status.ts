@@ -40,7 +40,7 @@ unreachable verifier is exit 7.`
       endpoints = (await verifierList(client)).filter((a) => a.ip && a.port).map((a) => ({host: a.ip as string, port: a.port as number}))
     }
     if (endpoints.length === 0) throw new UsageError('INVALID_VALUE', 'no agents to check')
-    const progress = {title: `Checking ${endpoints.length} Keylime agent${endpoints.length === 1 ? '' : 's'}`, total: endpoints.length, enabled: Boolean(process.stderr.isTTY) && !this.jsonEnabled(), failedLabel: 'unreachable'}
+    const progress = {title: `Checking ${endpoints.length} Keylime agent${endpoints.length === 1 ? '' : 's'}`, total: endpoints.length, enabled: Boolean(process.stderr.isTTY) && !this.jsonEnabled(), failedLabel: 'unreachable', color: this.colorEnabled(process.stderr)}
     const result = await withProgress(progress, (tick) => fleetStatus(client, endpoints, {concurrency: this.flags.concurrency ?? 32, onAgent: tick}))
     const s = result.summary
     this.print(
