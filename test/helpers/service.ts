@@ -86,3 +86,16 @@ export function httpRequest(opts: {socketPath?: string; port?: number; host?: st
     req.end(opts.body)
   })
 }
+
+/** Resolves with the child's stdout so far once it matches `ready`; rejects if the child exits first. */
+export function stdoutUntil(child: ChildProcess, ready: RegExp): Promise<string> {
+  let out = ''
+  child.stdout!.setEncoding('utf8')
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: string) => {
+      out += d
+      if (ready.test(out)) resolve(out)
+    })
+    child.on('exit', () => reject(new Error(`exited early: ${out}`)))
+  })
+}

@@ -8,6 +8,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
+import {stdoutUntil} from '../../helpers/service.js'
 import {startEmulator, type Emulator} from './server.js'
 
 const SERVER = join(dirname(fileURLToPath(import.meta.url)), 'server.js')
@@ -639,15 +640,7 @@ describe('command line', () => {
   it('prints the URL and the CA file, serves, and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [SERVER, '--port', '0', '--https', '--user', 'ops', '--password', 'ops-pw'], {stdio: ['ignore', 'pipe', 'pipe']})
     try {
-      let out = ''
-      child.stdout.setEncoding('utf8')
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: string) => {
-          out += d
-          if (/CA certificate: \S+/.test(out)) resolve()
-        })
-        child.on('exit', () => reject(new Error(`exited early: ${out}`)))
-      })
+      const out = await stdoutUntil(child, /CA certificate: \S+/)
       const url = /listening on (https:\/\/\S+)/.exec(out)![1]!
       const caFile = /CA certificate: (\S+)/.exec(out)![1]!
       const ca = readFileSync(caFile, 'utf8')

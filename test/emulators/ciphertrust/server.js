@@ -4,14 +4,15 @@
 //
 //   node test/emulators/ciphertrust/server.js --port 8443 [--https] [--user admin --password admin]
 import {randomBytes} from 'node:crypto'
-import {mkdtempSync, realpathSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, writeFileSync} from 'node:fs'
 import {createServer as createHttpServer} from 'node:http'
 import {createServer as createHttpsServer} from 'node:https'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath, URLSearchParams} from 'node:url'
+import {URLSearchParams} from 'node:url'
 import {parseArgs} from 'node:util'
 
+import {runIfMain, stopOnSignals} from '../run-main.js'
 import {authenticate, authRoutes, expireAllTokens, tokenFormBody} from './lib/auth.js'
 import {cryptoRoutes} from './lib/crypto.js'
 import {ApiError, fail, PlainUnauthorized} from './lib/errors.js'
@@ -279,14 +280,7 @@ async function main() {
     writeFileSync(caFile, emulator.caPem)
     console.log(`CA certificate: ${caFile}`)
   }
-  const shutdown = () => emulator.stop().then(() => process.exit(0))
-  process.once('SIGINT', shutdown)
-  process.once('SIGTERM', shutdown)
+  stopOnSignals(() => emulator.stop())
 }
 
-if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((err) => {
-    console.error(err)
-    process.exit(1)
-  })
-}
+runIfMain(import.meta.url, main)

@@ -9,6 +9,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {stdoutUntil} from '../../helpers/service.js'
 import {startKeylime, type Keylime, type KeylimeOptions} from './server.js'
 
 const SERVER = join(dirname(fileURLToPath(import.meta.url)), 'server.js')
@@ -491,15 +492,7 @@ describe('command line', () => {
   it('prints the URLs and the TLS directory, serves, and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [SERVER, '--agents', '2'], {stdio: ['ignore', 'pipe', 'pipe']})
     try {
-      let out = ''
-      child.stdout.setEncoding('utf8')
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: string) => {
-          out += d
-          if (/TLS files: \S+/.test(out)) resolve()
-        })
-        child.on('exit', () => reject(new Error(`exited early: ${out}`)))
-      })
+      const out = await stdoutUntil(child, /TLS files: \S+/)
       const dir = /TLS files: (\S+)/.exec(out)![1]!
       const verifier = /verifier: +(https:\/\/\S+)/.exec(out)![1]!
       expect(out.match(/^agent \S+: http:\/\/127\.0\.0\.1:\d+$/gm)).toHaveLength(2)

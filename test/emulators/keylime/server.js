@@ -5,14 +5,15 @@
 //
 //   node test/emulators/keylime/server.js [--agents N] [--agent-mtls]
 import {randomBytes, randomUUID} from 'node:crypto'
-import {mkdtempSync, realpathSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, writeFileSync} from 'node:fs'
 import {createServer as createHttpServer} from 'node:http'
 import {createServer as createHttpsServer} from 'node:https'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath, URLSearchParams} from 'node:url'
+import {URLSearchParams} from 'node:url'
 import {parseArgs} from 'node:util'
 
+import {runIfMain, stopOnSignals} from '../run-main.js'
 import {agentFault, handleAgent} from './lib/agent.js'
 import {validAgentId} from './lib/legacy.js'
 import {agentCertificate, makePki} from './lib/pki.js'
@@ -317,14 +318,7 @@ async function main() {
   console.log(`registrar: ${kl.registrar.url} (plain HTTP: ${kl.registrar.httpUrl})`)
   for (const agent of kl.agents) console.log(`agent ${agent.uuid}: ${agent.url}`)
   console.log(`TLS files: ${writeTlsFiles(kl)}`)
-  const shutdown = () => kl.stop().then(() => process.exit(0))
-  process.once('SIGINT', shutdown)
-  process.once('SIGTERM', shutdown)
+  stopOnSignals(() => kl.stop())
 }
 
-if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((err) => {
-    console.error(err)
-    process.exit(1)
-  })
-}
+runIfMain(import.meta.url, main)
