@@ -1,6 +1,7 @@
 import type {Command} from '@oclif/core'
 
 import {BaseCommand, settingBooleanFlag, settingFlag} from './base-command.js'
+import {UsageError} from './lib/core/errors.js'
 import type {KeylimeClient} from './lib/keylime/client.js'
 
 const G = 'KEYLIME'
@@ -26,7 +27,11 @@ export abstract class KeylimeCommand<T extends typeof Command> extends BaseComma
   protected async keylime(): Promise<KeylimeClient> {
     const {KeylimeClient} = await import('./lib/keylime/client.js')
     const s = this.settings
-    const ep = (svc: string) => ({host: s.require(`keylime-${svc}-host`), port: s.integer(`keylime-${svc}-port`) as number})
+    const ep = (svc: string) => {
+      const port = s.integer(`keylime-${svc}-port`) as number
+      if (port < 1 || port > 65535) throw new UsageError('INVALID_VALUE', `--${svc}-port: ${port} is not a TCP port (1-65535)`)
+      return {host: s.require(`keylime-${svc}-host`), port}
+    }
     return KeylimeClient.create({
       agent: ep('agent'),
       verifier: ep('verifier'),

@@ -148,6 +148,10 @@ describe('credentials and TLS', () => {
       const shown = await runCli(['config', 'show', '--json'], {cwd: home, env: {HOME: home, XDG_CONFIG_HOME: undefined}})
       const rt = /ctm-refresh-token: (\S+)/.exec(readFileSync(cfg, 'utf8'))![1]!
       expect(shown.stdout).not.toContain(rt)
+      // Logging in again (a refresh token now stored) is a password login that stores a new one.
+      const again = await runCli(['ctm', 'login', '--password-file', join(dir, 'admin.pw'), '--json'], {cwd: home, env: {HOME: home, XDG_CONFIG_HOME: undefined}})
+      expect(again.code, again.stderr).toBe(0)
+      expect(/ctm-refresh-token: (\S+)/.exec(readFileSync(cfg, 'utf8'))![1]).not.toBe(rt)
     } finally {
       rmSync(home, {recursive: true, force: true})
     }
@@ -164,6 +168,31 @@ describe('ksctl compatibility', () => {
       const r = await runCli(['ctm', 'groups', 'list', '--json'], {cwd: home, cleanEnv: true, env: {HOME: home}})
       expect(r.code, r.stderr).toBe(0)
       expect(r.stdout).not.toContain(ADMIN_PW)
+    } finally {
+      rmSync(home, {recursive: true, force: true})
+    }
+  })
+
+  it('bad values in the ksctl config and a missing explicit --ksctl-config are clear errors', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'trustctl-ksctl-'))
+    try {
+      const cases: Array<[string, RegExp]> = [
+        [`KSCTL_URL: ${emu.url}\nKSCTL_USERNAME: admin\nKSCTL_TIMEOUT: soon\n`, /KSCTL_TIMEOUT in ks\.yaml: "soon" is not a duration/],
+        [`KSCTL_URL: ${emu.url}\nKSCTL_USERNAME: admin\nKSCTL_NOSSLVERIFY: maybe\n`, /KSCTL_NOSSLVERIFY in .*: "maybe" is not a boolean/],
+        ['KSCTL_URL: not a url\nKSCTL_USERNAME: admin\n', /KSCTL_URL in ks\.yaml/],
+      ]
+      for (const [text, message] of cases) {
+        writeFileSync(join(home, 'ks.yaml'), text)
+        const r = await runCli(['ctm', 'groups', 'list', '--ksctl-config', 'ks.yaml', '--password-file', join(dir, 'admin.pw'), '--json'], {cwd: home, cleanEnv: true, env: {HOME: home}})
+        expect(r.code, text).toBe(2)
+        expect(json(r).error.message).toMatch(message)
+      }
+      const missing = await runCli(['ctm', 'groups', 'list', '--ksctl-config', 'nope.yaml', '--json'], {cwd: home, cleanEnv: true, env: {HOME: home}})
+      expect(missing.code).toBe(3)
+      expect(json(missing).error.message).toContain('nope.yaml')
+      const noUser = await runCli(['ctm', 'groups', 'list', '--url', emu.url, '--password-file', join(dir, 'admin.pw'), '--json'], {cwd: home, cleanEnv: true, env: {HOME: home}})
+      expect(noUser.code).toBe(2)
+      expect(json(noUser).error.message).toBe('no CipherTrust Manager user name')
     } finally {
       rmSync(home, {recursive: true, force: true})
     }
@@ -196,6 +225,20 @@ describe("the SPIRE plugin's keys", () => {
     expect(json(r).keys.map((k: any) => k.spireKeyId).sort()).toEqual(['JWT-Signer-B', 'x509-CA-A', 'x509-CA-B'])
     const all = json(await ctm(['keys', 'list', '--server-id', SID, '--trust-domain', 'example.org', '--all', '--json'])).keys
     expect(all).toHaveLength(4)
+  })
+
+  it('keys prune needs a scope; a --server-id that is not a UUID and a bad --stale fail before any key is touched', async () => {
+    const before = emu.requests.length
+    const unscoped = await ctm(['keys', 'prune', '--yes', '--json'])
+    expect(unscoped.code).toBe(2)
+    expect(json(unscoped).error.message).toBe('say whose keys to prune: --trust-domain and/or --server-id')
+    const injected = await ctm(['keys', 'list', '--server-id', `${SID},spire-active=false`, '--json'])
+    expect(injected.code).toBe(2)
+    expect(json(injected).error.message).toMatch(/--server-id: ".*" is not a UUID/)
+    const stale = await ctm(['keys', 'prune', '--server-id', SID, '--stale', 'fortnight', '--json'])
+    expect(stale.code).toBe(2)
+    expect(json(stale).error.message).toMatch(/--stale: "fortnight" is not a duration/)
+    expect(emu.requests.slice(before).filter((q) => q.path.startsWith('/api/v1/vault'))).toHaveLength(0)
   })
 
   it('keys prune --dry-run lists exactly the stale keys; --yes destroys only those', async () => {

@@ -99,6 +99,28 @@ describe('keylime verifier and registrar', () => {
     expect(wrong.code).toBe(4)
   })
 
+  it('bad connection inputs are exit 2 before any request: a port out of range, --cert without --key, an agent ID Keylime would refuse', async () => {
+    const before = kl.requests.length
+    const port = await kcli(['agent', 'info', '--agent-port', '70000', '--json'])
+    expect(port.code).toBe(2)
+    expect(json(port).error.message).toBe('--agent-port: 70000 is not a TCP port (1-65535)')
+    const half = await runCli(['keylime', 'verifier', 'status', U.pass, '--verifier-port', String(kl.verifier.port), '--ca-file', 'ca.pem', '--cert', 'client.pem', '--json'], {cwd: dir, env: {HOME: dir}})
+    expect(half.code).toBe(2)
+    expect(json(half).error.message).toMatch(/needs both --cert and --key \(missing --key\)/)
+    for (const args of [['verifier', 'status', '../x'], ['registrar', 'show', 'a b'], ['attest', '--trust-domain', 'example.org', '--agent-uuid', '../../evil']]) {
+      const r = await kcli([...args, '--json'])
+      expect(r.code, args.join(' ')).toBe(2)
+      expect(json(r).error.code).toBe('INVALID_AGENT_ID')
+    }
+    expect(kl.requests.length).toBe(before)
+  })
+
+  it('attest keeps the exit code of a non-Keylime failure (a missing --ca-file is 3), naming the step', async () => {
+    const r = await runCli(['keylime', 'attest', '--trust-domain', 'example.org', ...onAgent(U.pass), '--verifier-port', String(kl.verifier.port), '--ca-file', 'nope.pem', '--cert', 'client.pem', '--key', 'client.key', '--json'], {cwd: dir, env: {HOME: dir}})
+    expect(r.code).toBe(3)
+    expect(json(r).error.message).toMatch(/^attestation failed at step 2 \(verifier state\): .*nope\.pem/)
+  })
+
   it('list shows every agent with its state and verdict', async () => {
     const r = await kcli(['verifier', 'list', '--json'])
     expect(r.code, r.stderr).toBe(0)
@@ -195,6 +217,20 @@ describe('keylime fleet status', () => {
     expect(human.stdout).toContain(`passing in the verifier but no reachable agent: ${U.gone}`)
   })
 
+  it('a failing registrar list is said, and registrar presence is unknown (null), not "not registered"', async () => {
+    kl.faults.registrarErrors = 10
+    try {
+      const r = await kcli(['fleet', 'status', '--from-verifier', '--json'])
+      expect(r.code, r.stderr).toBe(0)
+      const {summary, agents} = json(r)
+      expect(summary.registrarError).toMatch(/registrar/)
+      expect(summary.notRegistered).toBe(0)
+      expect(agents.filter((a: any) => a.uuid).every((a: any) => a.registered === null)).toBe(true)
+    } finally {
+      kl.faults.registrarErrors = 0
+    }
+  })
+
   it('shows a progress line on a terminal (stderr), none under --json', async () => {
     const file = join(dir, 'some-agents.txt')
     writeFileSync(file, [U.pass, U.failed, U.other].map((u) => `127.0.0.1:${agentOf(u).port}`).join('\n'))
@@ -220,6 +256,10 @@ describe('keylime fleet status', () => {
     expect(bad.stderr).toContain('bad.txt: "not-an-endpoint" is not host:port (line 3)')
     writeFileSync(join(dir, 'bad.json'), '[{"host": "127.0.0.1"')
     expect((await kcli(['fleet', 'status', '--agents', 'bad.json'])).stderr).toContain('bad.json: not valid JSON')
+    writeFileSync(join(dir, 'null.json'), '[null]')
+    const nul = await kcli(['fleet', 'status', '--agents', 'null.json'])
+    expect(nul.code).toBe(2)
+    expect(nul.stderr).toContain('null.json: item 1 is neither "host:port" nor {"host", "port"}')
     writeFileSync(join(dir, 'empty.txt'), '# nothing here\n')
     const empty = await kcli(['fleet', 'status', '--agents', 'empty.txt'])
     expect(empty.code).toBe(2)

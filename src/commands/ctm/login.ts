@@ -16,9 +16,9 @@ refresh token. The refresh token is never printed.`
     const {ctmConnection} = await import('../../lib/ciphertrust/connection.js')
     const {CtmClient} = await import('../../lib/ciphertrust/client.js')
     const {saveProfileSettings} = await import('../../lib/core/profile-writer.js')
-    const conn = await ctmConnection(this.settings, this.logger, () => this.promptSecret('CipherTrust Manager password', '--password-file'))
-    // A fresh password login: the point is a new refresh token.
-    const client = await CtmClient.connect({...conn, refreshToken: undefined})
+    // A fresh password login (even when a refresh token is stored): the point is a new refresh token.
+    const conn = await ctmConnection(this.settings, this.logger, () => this.promptSecret('CipherTrust Manager password', '--password-file'), {passwordLogin: true})
+    const client = await CtmClient.connect(conn)
     const token = await client.login({labels: ['trustctl']})
     if (!token.refresh_token) {
       const {CtmError} = await import('../../lib/ciphertrust/errors.js')

@@ -1,6 +1,6 @@
 import type {Got} from 'got'
 
-import {isTrustctlError} from '../core/errors.js'
+import {isTrustctlError, UsageError} from '../core/errors.js'
 import {createHttpClient, toNetworkError} from '../core/http.js'
 import type {Logger} from '../core/log.js'
 import {registerSecret} from '../core/log.js'
@@ -92,6 +92,7 @@ export class CtmClient {
     if (opts.refreshTokenLifetimeMin) body.refresh_token_lifetime = opts.refreshTokenLifetimeMin
     const res = await this.send('POST', '/api/v1/auth/tokens', {json: body}, `token for ${username}`, false)
     const token = res.body as TokenResponse
+    if (typeof token?.jwt !== 'string') throw new CtmError('INVALID_RESPONSE', `token for ${username}: CipherTrust Manager returned no jwt`)
     registerSecret(token.jwt)
     registerSecret(token.refresh_token)
     return token
@@ -127,12 +128,12 @@ export class CtmClient {
   }
 
   private requireUsername(): string {
-    if (!this.conn.username) throw new CtmError('AUTH_FAILED', 'no CipherTrust Manager user name', {suggestions: ['pass --username, set TRUSTCTL_CTM_USERNAME, or KSCTL_USERNAME in ~/.ksctl/config.yaml']})
+    if (!this.conn.username) throw new UsageError('MISSING_FLAG', 'no CipherTrust Manager user name', {suggestions: ['pass --username, set TRUSTCTL_CTM_USERNAME, or KSCTL_USERNAME in ~/.ksctl/config.yaml']})
     return this.conn.username
   }
 
   private requirePassword(): string {
-    if (!this.conn.password) throw new CtmError('AUTH_FAILED', 'no CipherTrust Manager password', {suggestions: ['pass --password-file, set TRUSTCTL_CTM_PASSWORD, or run "trustctl ctm login" once']})
+    if (!this.conn.password) throw new UsageError('MISSING_FLAG', 'no CipherTrust Manager password', {suggestions: ['pass --password-file, set TRUSTCTL_CTM_PASSWORD, or run "trustctl ctm login" once']})
     return this.conn.password
   }
 

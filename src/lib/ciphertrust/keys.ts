@@ -1,5 +1,7 @@
+import {UsageError} from '../core/errors.js'
 import {parseDuration} from '../core/values.js'
 import {SPIRE_KEY_IDS, STALE_AFTER_DAYS, trustDomainHash, normalizeTrustDomain} from '../metadata/plugin-labels.js'
+import {isServerId, printable} from '../metadata/server-id.js'
 import type {CtmClient} from './client.js'
 import {CtmError} from './errors.js'
 
@@ -37,7 +39,11 @@ const seg = (s: string) => encodeURIComponent(s)
 export function pluginLabelFilter(opts: {serverId?: string; trustDomain?: string; all?: boolean}): string {
   const parts: string[] = []
   if (opts.trustDomain) parts.push(`spire-server-td=${trustDomainHash(normalizeTrustDomain(opts.trustDomain))}`)
-  if (opts.serverId) parts.push(`spire-server-id=${opts.serverId}`)
+  if (opts.serverId) {
+    // The filter is comma-separated: an unchecked value could add terms of its own.
+    if (!isServerId(opts.serverId)) throw new UsageError('INVALID_VALUE', `--server-id: "${printable(opts.serverId)}" is not a UUID`)
+    parts.push(`spire-server-id=${opts.serverId}`)
+  }
   if (!opts.all) parts.push('spire-active=true')
   return parts.join(',')
 }
@@ -70,7 +76,7 @@ export async function listPluginKeys(c: CtmClient, opts: {serverId?: string; tru
 
 export async function getKey(c: CtmClient, ref: string): Promise<CmKey> {
   // CM guesses whether {id} is an id or a name; trustctl says it: ids are UUIDs or 64 hex digits.
-  const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref) || /^[0-9a-f]{64}$/i.test(ref)
+  const isId = isServerId(ref) || /^[0-9a-f]{64}$/i.test(ref)
   return c.get<CmKey>(`/api/v1/vault/keys2/${seg(ref)}`, `key ${ref}`, isId ? {} : {type: 'name'})
 }
 

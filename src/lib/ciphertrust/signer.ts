@@ -15,6 +15,7 @@ export function derToJose(der: Buffer, size = 32): Buffer {
       len = 0
       for (let i = 0; i < n; i++) len = (len << 8) | (der[o++] as number)
     }
+    if (o + len > der.length) throw new CtmError('INVALID_RESPONSE', 'CipherTrust Manager returned a truncated ECDSA signature')
     return len
   }
   expect(0x30)
@@ -48,7 +49,7 @@ export async function ctmSigner(c: CtmClient, keyName: string): Promise<Signer> 
     async sign(data) {
       const res = await c.post<{data: string}>('/api/v1/crypto/sign', `sign with ${keyName}`, {
         body: Buffer.from(data),
-        searchParams: {keyName, hashAlgo: 'SHA-256', signAlgo: jwsAlg === 'ES256' ? 'ECDSA' : 'RSA'},
+        searchParams: {keyName: key.name, hashAlgo: 'SHA-256', signAlgo: jwsAlg === 'ES256' ? 'ECDSA' : 'RSA'},
         headers: {'content-type': 'application/octet-stream'},
       })
       if (typeof res?.data !== 'string' || !/^[0-9a-f]+$/i.test(res.data)) throw new CtmError('INVALID_RESPONSE', `sign with ${keyName}: no hex signature in the response`)

@@ -3,7 +3,7 @@ import {Agent as HttpAgentClass, request as httpRequest, type Agent as HttpAgent
 import {Agent as HttpsAgentClass} from 'node:https'
 import type {Agents, BeforeRequestHook, Got, RequestError} from 'got'
 
-import {fileErrorFrom, isTrustctlError, NetworkError, TrustctlError} from './errors.js'
+import {fileErrorFrom, isTrustctlError, NetworkError, TrustctlError, UsageError} from './errors.js'
 import {loadGot, loadHpagent, loadProxyFromEnv} from './lazy.js'
 import type {Logger} from './log.js'
 
@@ -64,7 +64,7 @@ export async function createHttpClient(opts: HttpClientOptions = {}): Promise<Go
   let cert: string | undefined
   let key: string | undefined
   if (opts.clientCertFile || opts.clientKeyFile) {
-    if (!opts.clientCertFile || !opts.clientKeyFile) throw new NetworkError('TLS_UNTRUSTED', 'a client certificate needs both --cert and --key')
+    if (!opts.clientCertFile || !opts.clientKeyFile) throw new UsageError('MISSING_FLAG', `a client certificate needs both --cert and --key (missing ${opts.clientCertFile ? '--key' : '--cert'})`)
     try {
       cert = await readFile(opts.clientCertFile, 'utf8')
       key = await readFile(opts.clientKeyFile, 'utf8')
@@ -248,7 +248,9 @@ export async function createFastGetter(opts: {timeoutMs?: number; maxSockets?: n
         res.on('end', () => resolve({statusCode: res.statusCode ?? 0, body}))
         res.on('error', fail)
       })
-      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`timeout after ${timeoutMs} ms`), {name: 'TimeoutError', code: 'ETIMEDOUT'})))
+      // A total deadline, not an idle one: a peer trickling bytes cannot hold the request open.
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`timeout after ${timeoutMs} ms`), {name: 'TimeoutError', code: 'ETIMEDOUT'})), timeoutMs)
+      req.on('close', () => clearTimeout(timer))
       req.on('error', fail)
       req.end()
     })

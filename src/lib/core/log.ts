@@ -21,7 +21,16 @@ export function registerSecret(value: string | undefined): void {
 /** A JSON-shaped value with every registered secret masked (returned as is when none is registered). */
 export function redactJson<T>(value: T): T {
   if (secrets.size === 0 || value === undefined) return value
-  return JSON.parse(redact(JSON.stringify(value))) as T
+  // String leaves are masked one by one: masking the JSON text would miss secrets that JSON escapes
+  // (quotes, backslashes) and could break the text for secrets that look like JSON syntax.
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v)
+    if (Array.isArray(v)) return v.map(walk)
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [redact(k), walk(x)]))
+    return v
+  }
+  // Through JSON first, so dates, buffers and toJSON() come out as they will be printed.
+  return walk(JSON.parse(JSON.stringify(value))) as T
 }
 
 export function redact(text: string): string {

@@ -62,9 +62,12 @@ export class KeylimeClient {
     return new KeylimeClient(opts, await createFastGetter({timeoutMs: opts.timeoutMs ?? 10_000, logger: opts.logger}))
   }
 
-  /** The HTTPS client (verifier, registrar, mTLS agents), made on first use: loading it is not on a plain agent's path. */
+  /**
+   * The HTTPS client (verifier, registrar, mTLS agents), made on first use: loading it is not on a plain agent's path.
+   * Host names are not checked against Keylime's own CA (its certificates are named "server"); with the system CAs they are.
+   */
   private tls(): Promise<Got> {
-    this.tlsClient ??= createHttpClient({timeoutMs: this.opts.timeoutMs ?? 10_000, retries: 1, retryBaseMs: 100, logger: this.opts.logger, keepAlive: true, caFile: this.opts.caFile, clientCertFile: this.opts.certFile, clientKeyFile: this.opts.keyFile, skipHostnameCheck: true})
+    this.tlsClient ??= createHttpClient({timeoutMs: this.opts.timeoutMs ?? 10_000, retries: 1, retryBaseMs: 100, logger: this.opts.logger, keepAlive: true, caFile: this.opts.caFile, clientCertFile: this.opts.certFile, clientKeyFile: this.opts.keyFile, skipHostnameCheck: Boolean(this.opts.caFile)})
     return this.tlsClient
   }
 
@@ -83,7 +86,7 @@ export class KeylimeClient {
     if (this.opts.apiVersion) v = negotiate(service, [], this.opts.apiVersion)
     else {
       const r = await this.request<{supported_versions?: string[]; supported_version?: string; current_version?: string}>(service, '/version', {ep})
-      const list = r.supported_versions ?? (r.supported_version ? [r.supported_version] : r.current_version ? [r.current_version] : [])
+      const list = (Array.isArray(r.supported_versions) ? r.supported_versions : [r.supported_version ?? r.current_version]).filter((x): x is string => typeof x === 'string')
       v = negotiate(`the ${service} at ${key}`, list)
     }
     this.versions.set(key, v)
@@ -118,7 +121,7 @@ export class KeylimeClient {
       body = undefined
     }
     if (res.statusCode >= 400) throw this.statusError(res.statusCode, body, service, label, path)
-    if (!body || typeof body !== 'object' || body.results === undefined) throw new KeylimeError('BAD_RESPONSE', `${label} answered without the Keylime envelope {code, status, results}`)
+    if (!body || typeof body !== 'object' || body.results === null || typeof body.results !== 'object') throw new KeylimeError('BAD_RESPONSE', `${label} answered without the Keylime envelope {code, status, results}`)
     return body.results
   }
 

@@ -8,6 +8,7 @@ export const KeylimeError = defineErrorClass('KeylimeError', {
   INVALID_QUOTE: ExitCode.VERIFICATION,
   CLIENT_CERT_REFUSED: ExitCode.AUTH,
   INVALID_NONCE: ExitCode.USAGE,
+  INVALID_AGENT_ID: ExitCode.USAGE,
   NOT_SUPPORTED: ExitCode.USAGE,
   NO_COMMON_VERSION: ExitCode.UNAVAILABLE,
   REJECTED: ExitCode.USAGE,

@@ -13,6 +13,12 @@ export function checkNonce(nonce: string): string {
   return nonce
 }
 
+/** Keylime's agent-ID rule (letters, digits, _ . -): anything else is refused before a request, and never becomes part of a SPIFFE ID. */
+export function checkAgentId(id: string, where = 'agent UUID'): string {
+  if (!/^[\w.-]+$/.test(id)) throw new KeylimeError('INVALID_AGENT_ID', `${where}: "${id.slice(0, 80)}" is not a Keylime agent ID (letters, digits, _ . - only)`)
+  return id
+}
+
 /** The SPIRE plugin's nonce: 32 random bytes, standard base32 (A-Z2-7), first 32 characters. */
 export function pluginNonce(): string {
   const bytes = randomBytes(32)

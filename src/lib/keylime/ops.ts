@@ -2,7 +2,7 @@ import {isTrustctlError} from '../core/errors.js'
 import {normalizeTrustDomain} from '../metadata/plugin-labels.js'
 import {unwrapUuids, type Endpoint, type KeylimeClient} from './client.js'
 import {KeylimeError} from './errors.js'
-import {checkNonce, pluginNonce} from './nonce.js'
+import {checkAgentId, checkNonce, pluginNonce} from './nonce.js'
 import {passesPluginRule, stateName} from './states.js'
 import {compareVersions} from './version.js'
 
@@ -74,6 +74,7 @@ export function toStatus(uuid: string, r: Record<string, unknown>): VerifierStat
 }
 
 export async function verifierStatus(c: KeylimeClient, uuid: string): Promise<VerifierStatus> {
+  checkAgentId(uuid)
   return toStatus(uuid, await c.get<Record<string, unknown>>('verifier', `/agents/${encodeURIComponent(uuid)}`, {what: `the verifier, agent ${uuid}`}))
 }
 
@@ -84,6 +85,7 @@ export async function verifierList(c: KeylimeClient): Promise<VerifierStatus[]> 
 }
 
 export async function registrarShow(c: KeylimeClient, uuid: string): Promise<Record<string, unknown>> {
+  checkAgentId(uuid)
   return {uuid, ...(await c.get<Record<string, unknown>>('registrar', `/agents/${encodeURIComponent(uuid)}`, {what: `the registrar, agent ${uuid}`}))}
 }
 
@@ -124,18 +126,16 @@ export async function attest(c: KeylimeClient, opts: {trustDomain: string; agent
     } catch (err) {
       const reason = (err as Error).message
       steps.push({step, name, ok: false, detail: reason})
-      if (isTrustctlError(err)) {
-        // Keep the cause's exit code (unreachable 7, not passing 6, ...) and name the step.
-        const code = (err.code in KeylimeError.codes ? err.code : 'UNREACHABLE') as KeylimeError['code']
-        throw new KeylimeError(code, `attestation failed at step ${step} (${name}): ${reason}`, {suggestions: err.suggestions, details: {steps}})
-      }
+      if (err instanceof KeylimeError) throw new KeylimeError(err.code as KeylimeError['code'], `attestation failed at step ${step} (${name}): ${reason}`, {suggestions: err.suggestions, details: {steps}})
+      // Other errors (a missing --ca-file, ...) keep their class and exit code; the message names the step.
+      if (isTrustctlError(err)) err.message = `attestation failed at step ${step} (${name}): ${reason}`
       throw err
     }
   }
   let uuid: string
-  let hashAlg = 'sha256'
+  let hashAlg: string | undefined
   if (opts.agentUuid) {
-    uuid = opts.agentUuid
+    uuid = checkAgentId(opts.agentUuid, '--agent-uuid')
     steps.push({step: 1, name: 'agent info', ok: true, detail: `skipped: --agent-uuid ${uuid} given`})
   } else {
     const info = await run('agent info', () => agentInfo(c), (i) => `agent ${i.uuid}, hash ${i.hashAlg}, API ${i.apiVersion}`)
@@ -158,7 +158,7 @@ export async function attest(c: KeylimeClient, opts: {trustDomain: string; agent
   await run(
     'verify identity',
     async () => {
-      const r = await c.get<{valid?: number | boolean; reason?: string}>('verifier', '/verify/identity', {query: {agent_uuid: uuid, hash_alg: hashAlg, nonce, quote: quote.quote}, what: 'the verifier, verify/identity'})
+      const r = await c.get<{valid?: number | boolean; reason?: string}>('verifier', '/verify/identity', {query: {agent_uuid: uuid, hash_alg: hashAlg ?? quote.hashAlg, nonce, quote: quote.quote}, what: 'the verifier, verify/identity'})
       if (r.valid !== 1 && r.valid !== true) throw new KeylimeError('INVALID_QUOTE', `Keylime agent did not pass the identity check${r.reason ? `: ${r.reason}` : ''}`)
       return r
     },
@@ -194,6 +194,8 @@ export interface FleetSummary {
   notRegistered: number
   duplicateUuids: Array<{uuid: string; endpoints: string[]}>
   passingWithoutReachableAgent: string[]
+  /** Why registrar presence is unknown (the registrar list failed), else null. */
+  registrarError: string | null
 }
 
 /**
@@ -212,13 +214,21 @@ export async function fleetStatus(c: KeylimeClient, endpoints: Endpoint[], opts:
       } catch (err) {
         reported[i] = {error: (err as Error).message, reachable: !(isTrustctlError(err) && err.code === 'UNREACHABLE')}
       }
-      opts.onAgent?.('uuid' in (reported[i] as object))
+      const r = reported[i] as {uuid: string} | {reachable: boolean}
+      opts.onAgent?.('uuid' in r || r.reachable)
     }
   }
   // The scan starts first; the verifier and registrar lists are fetched while it runs and joined
   // after. The verifier list is required: when it fails, the scan stops taking agents.
   const scan = Promise.all(Array.from({length: Math.max(1, Math.min(opts.concurrency, endpoints.length))}, worker))
-  const lists = Promise.all([verifierList(c), registrarList(c).catch(() => undefined)])
+  let registrarError: string | null = null
+  const lists = Promise.all([
+    verifierList(c),
+    registrarList(c).catch((err: Error) => {
+      registrarError = err.message // registrar presence is then unknown (null), and said so
+      return undefined
+    }),
+  ])
   lists.catch(() => (stopped = true))
   const [[states, registered]] = await Promise.all([lists, scan])
   const byUuid = new Map(states.map((s) => [s.uuid, s]))
@@ -245,6 +255,7 @@ export async function fleetStatus(c: KeylimeClient, endpoints: Endpoint[], opts:
     notRegistered: reporting.filter((r) => r.registered === false).length,
     duplicateUuids: [...seen.entries()].filter(([, eps]) => eps.length > 1).map(([uuid, eps]) => ({uuid, endpoints: eps})),
     passingWithoutReachableAgent: states.filter((s) => s.passesPluginRule && !seen.has(s.uuid)).map((s) => s.uuid),
+    registrarError,
   }
   return {summary, agents: results}
 }
@@ -266,7 +277,11 @@ export function parseAgentsFile(text: string, where: string): Endpoint[] {
     }
     const list = Array.isArray(doc) ? doc : (doc as {agents?: unknown}).agents
     if (!Array.isArray(list)) throw new KeylimeError('REJECTED', `${where}: expected a JSON list of agents`)
-    return list.map((a, i) => (typeof a === 'string' ? parseOne(a, `item ${i + 1}`) : parseOne(`${(a as Endpoint).host}:${(a as Endpoint).port}`, `item ${i + 1}`)))
+    return list.map((a, i) => {
+      if (typeof a === 'string') return parseOne(a, `item ${i + 1}`)
+      if (a && typeof a === 'object') return parseOne(`${(a as Endpoint).host}:${(a as Endpoint).port}`, `item ${i + 1}`)
+      throw new KeylimeError('REJECTED', `${where}: item ${i + 1} is neither "host:port" nor {"host", "port"}`)
+    })
   }
   return t
     .split('\n')

@@ -22,6 +22,8 @@ describe('ECDSA DER -> JWS r||s', () => {
 
   it('rejects what is not DER', () => {
     expect(() => derToJose(Buffer.alloc(64, 1))).toThrow(/not DER/)
+    // A SEQUENCE whose first INTEGER claims 32 bytes but the data ends after 3.
+    expect(() => derToJose(Buffer.from([0x30, 0x06, 0x02, 0x20, 1, 2, 3]))).toThrow(/truncated/)
   })
 })
 

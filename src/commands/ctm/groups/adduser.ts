@@ -14,6 +14,6 @@ export default class CtmGroupsAdduser extends CtmCommand<typeof CtmGroupsAdduser
   async run() {
     const result = await groups.addUser(await this.ctm(), this.flags.name, this.flags.userid)
     this.note(`added ${this.flags.userid} to group ${this.flags.name}`)
-    return result ?? {name: this.flags.name, userid: this.flags.userid, status: 'removed'}
+    return result ?? {name: this.flags.name, userid: this.flags.userid, status: 'added'}
   }
 }

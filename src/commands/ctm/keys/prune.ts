@@ -4,6 +4,7 @@ import {settingFlag} from '../../../base-command.js'
 import {CtmCommand} from '../../../ctm-command.js'
 import {UsageError} from '../../../lib/core/errors.js'
 import {loadPrompts} from '../../../lib/core/lazy.js'
+import {parseDuration} from '../../../lib/core/values.js'
 import {destroyKey, listPluginKeys, staleKeys} from '../../../lib/ciphertrust/keys.js'
 
 export default class CtmKeysPrune extends CtmCommand<typeof CtmKeysPrune> {
@@ -27,9 +28,14 @@ POST /api/v1/vault/keys2/{id}/destroy, after a confirmation on a terminal or wit
   }
 
   async run() {
+    const trustDomain = this.settings.string('trust-domain')
+    const serverId = this.flags['server-id']
+    // Without a scope the filter would match the keys of every SPIRE server in CipherTrust Manager.
+    if (!trustDomain && !serverId) throw new UsageError('MISSING_FLAG', 'say whose keys to prune: --trust-domain and/or --server-id', {suggestions: ['look first: trustctl ctm keys list --trust-domain example.org --all']})
+    if (this.flags.stale) parseDuration(this.flags.stale, '--stale') // a bad --stale fails before any login
     const client = await this.ctm()
-    const rows = await listPluginKeys(client, {serverId: this.flags['server-id'], trustDomain: this.settings.string('trust-domain'), all: true})
-    const stale = staleKeys(rows, this.flags.stale ?? '14d')
+    const rows = await listPluginKeys(client, {serverId, trustDomain, all: true})
+    const stale = staleKeys(rows, this.flags.stale)
     this.print(stale.map((k) => `${k.name}\t${k.reason}`).join('\n') || '(no stale keys)')
     if (this.flags['dry-run'] || stale.length === 0) return {dryRun: Boolean(this.flags['dry-run']), stale, destroyed: []}
     if (!this.flags.yes) {

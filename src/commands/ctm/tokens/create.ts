@@ -1,7 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {CtmCommand} from '../../../ctm-command.js'
+import {UsageError} from '../../../lib/core/errors.js'
 import {readSecretFile} from '../../../lib/core/secret-file.js'
+import {CtmError} from '../../../lib/ciphertrust/errors.js'
 
 export default class CtmTokensCreate extends CtmCommand<typeof CtmTokensCreate> {
   static override summary = 'Issue a token by logging in as a user (ksctl tokens create); --issue-rt prints only the refresh token'
@@ -28,16 +30,16 @@ With --json the whole token object is printed. This is the one command whose out
   async run() {
     const {ctmConnection} = await import('../../../lib/ciphertrust/connection.js')
     const {CtmClient} = await import('../../../lib/ciphertrust/client.js')
-    const conn = await ctmConnection(this.settings, this.logger, () => this.promptSecret(`password of ${this.flags.user}`, '--password-file'))
+    const conn = await ctmConnection(this.settings, this.logger, () => this.promptSecret(`password of ${this.flags.user}`, '--password-file'), {passwordLogin: true})
     const file = this.flags['user-password-file']
     const password = file ? await readSecretFile(file, '--user-password-file') : conn.password
     if (!password) {
-      const {UsageError} = await import('../../../lib/core/errors.js')
       throw new UsageError('MISSING_FLAG', `no password for ${this.flags.user}`, {suggestions: ['pass --password-file with the user\'s password']})
     }
     const client = await CtmClient.connect({...conn, username: this.flags.user, password, refreshToken: undefined})
     const token = await client.createToken(this.flags.user, password, {labels: this.flags.labels?.split(',').filter(Boolean), refreshTokenLifetimeMin: this.flags['rt-life']})
-    this.print(this.flags['issue-rt'] ? (token.refresh_token ?? '') : token.jwt)
+    if (this.flags['issue-rt'] && !token.refresh_token) throw new CtmError('INVALID_RESPONSE', `CipherTrust Manager issued no refresh token for ${this.flags.user}`)
+    this.print(this.flags['issue-rt'] ? (token.refresh_token as string) : token.jwt)
     return token
   }
 }

@@ -49,6 +49,7 @@ unreachable verifier is exit 7.`
         ...result.agents.filter((a) => a.error).map((a) => `${a.reachable ? 'NO UUID' : 'UNREACHABLE'} ${a.host}:${a.port}: ${a.error}`),
         ...s.duplicateUuids.map((d) => `DUPLICATE UUID ${d.uuid} reported by ${d.endpoints.join(', ')}`),
         ...s.passingWithoutReachableAgent.map((u) => `passing in the verifier but no reachable agent: ${u}`),
+        ...(s.registrarError ? [`registrar presence unknown: ${s.registrarError}`] : []),
       ].join('\n'),
     )
     return result

@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {KeylimeCommand} from '../../../keylime-command.js'
+import {KeylimeError} from '../../../lib/keylime/errors.js'
 import {verifierStatus} from '../../../lib/keylime/ops.js'
 
 export default class KeylimeVerifierStatus extends KeylimeCommand<typeof KeylimeVerifierStatus> {
@@ -13,7 +14,6 @@ export default class KeylimeVerifierStatus extends KeylimeCommand<typeof Keylime
     const s = await verifierStatus(await this.keylime(), this.args.uuid)
     this.print([`agent:   ${s.uuid}`, `state:   ${s.operationalState} (${s.stateName})`, `SPIRE plugin: ${s.passesPluginRule ? 'passes' : 'does NOT pass'}`, `attestations: ${s.attestationCount ?? '-'}`, `last quote: ${s.lastReceivedQuote ?? '-'}`, `last success: ${s.lastSuccessfulAttestation ?? '-'}`].join('\n'))
     if (!s.passesPluginRule) {
-      const {KeylimeError} = await import('../../../lib/keylime/errors.js')
       throw new KeylimeError('NOT_PASSING', `agent ${s.uuid} is in state ${s.operationalState} (${s.stateName}); the SPIRE plugin accepts only 3 and 4`, {details: {status: s}})
     }
     return s
