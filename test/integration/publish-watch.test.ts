@@ -53,6 +53,17 @@ describe('bundle publish', () => {
     expect(readFileSync(target(), 'utf8')).toBe(before)
   })
 
+  it('a failing spire-server is exit 5 with its last stderr line; --frequency under 1s is exit 2', async () => {
+    writeFileSync(join(dir, 'bin', 'failing-spire-server'), '#!/bin/sh\necho "connection error: dial unix /tmp/spire-server/private/api.sock" >&2\nexit 1\n')
+    chmodSync(join(dir, 'bin', 'failing-spire-server'), 0o755)
+    const r = await runCli(['bundle', 'publish', '--from-spire', '--spire-server', join(dir, 'bin', 'failing-spire-server'), '--socket', sock(), '--json'], {cwd: dir, env: env()})
+    expect(r.code).toBe(5)
+    expect(json(r).error.message).toBe('spire-server bundle show failed: connection error: dial unix /tmp/spire-server/private/api.sock')
+    const fast = await runCli(['bundle', 'publish', '--bundle', 'current.pem', '--socket', sock(), '--watch', '--frequency', '0', '--json'], {cwd: dir, env: env()})
+    expect(fast.code).toBe(2)
+    expect(json(fast).error.message).toMatch(/--frequency: 0 is too short/)
+  })
+
   it('an unreachable signer is exit 7 naming the socket', async () => {
     const r = await runCli(['bundle', 'publish', '--bundle', 'current.pem', '--socket', join(dir, 'nothing.sock'), '--json'], {cwd: dir, env: env()})
     expect(r.code).toBe(7)

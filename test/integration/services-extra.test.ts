@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {bundlePem, testKey, type TestKey} from '../helpers/bundle-fixtures.js'
 import {selfSignedCert} from '../helpers/certs.js'
-import {runCli} from '../helpers/cli.js'
+import {json, runCli} from '../helpers/cli.js'
 import {httpRequest, socketReady, startService, type Service} from '../helpers/service.js'
 
 let dir: string
@@ -48,6 +48,22 @@ describe('verifier serve cache', () => {
 })
 
 describe('signer http over TLS', () => {
+  it('a missing or mismatched tls-cert / tls-key is a clear error before listening', async () => {
+    const cert = selfSignedCert()
+    const other = selfSignedCert()
+    writeFileSync(join(dir, 'm.crt'), cert.certPem)
+    writeFileSync(join(dir, 'other.key'), other.keyPem)
+    const conf = (crt: string, key: string) => `socket: ${join(dir, 'none.sock')}\nkeydir: keys\nprimary: a.pem\nlisten-addr: "127.0.0.1:0"\nallowed-addrs: [127.0.0.1]\ntls-cert: ${crt}\ntls-key: ${key}\n`
+    writeFileSync(join(dir, 'missing.conf'), conf('m.crt', 'nope.key'))
+    const missing = await runCli(['signer', 'http', '--config', 'missing.conf', '--json'], {cwd: dir, env: {HOME: dir}})
+    expect(missing.code).toBe(3)
+    expect(json(missing).error.message).toContain('nope.key')
+    writeFileSync(join(dir, 'mismatch.conf'), conf('m.crt', 'other.key'))
+    const mismatch = await runCli(['signer', 'http', '--config', 'mismatch.conf', '--json'], {cwd: dir, env: {HOME: dir}})
+    expect(mismatch.code).toBe(2)
+    expect(json(mismatch).error.message).toMatch(/tls-cert .*m\.crt \/ tls-key .*other\.key/)
+  })
+
   it('serves HTTPS with tls-cert / tls-key from its config', async () => {
     const cert = selfSignedCert()
     writeFileSync(join(dir, 'tls.crt'), cert.certPem)

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, settingBooleanFlag, settingFlag} from '../../base-command.js'
-import {fileErrorFrom, UsageError} from '../../lib/core/errors.js'
+import {fileErrorFrom, ProcessError, UsageError} from '../../lib/core/errors.js'
 import {runProcess} from '../../lib/core/subprocess.js'
 import {parseDuration} from '../../lib/core/values.js'
 import {loadPublicKey} from '../../lib/bundle/keys.js'
@@ -54,7 +54,10 @@ passed since the last publication, retries failures with backoff, and logs each 
     const readBundle = async (): Promise<string> => {
       if (flags['from-spire']) {
         const r = await runProcess(flags['spire-server'] ?? 'spire-server', ['bundle', 'show', '-format', 'pem'], {timeoutMs: 30_000, installHint: 'install spire-server, or pass --spire-server PATH'})
-        if (r.exitCode !== 0) throw new UsageError('INVALID_VALUE', `spire-server bundle show failed: ${r.stderr.trim().split('\n').pop()}`)
+        if (r.exitCode !== 0) {
+          const last = r.stderr.trim().split('\n').pop()
+          throw new ProcessError('TOOL_FAILED', `spire-server bundle show failed: ${last || `exit code ${r.exitCode}`}`, {suggestions: ['is the SPIRE server running, and is this user allowed on its socket?']})
+        }
         return r.stdout.toString('utf8')
       }
       const {readFile} = await import('node:fs/promises')
@@ -74,6 +77,7 @@ passed since the last publication, retries failures with backoff, and logs each 
     }
     if (!process.env.TRUSTCTL_LOG_LEVEL) this.logger.level = 'info'
     const frequencyMs = parseDuration(flags.frequency ?? '5m', '--frequency')
+    if (frequencyMs < 1000) throw new UsageError('INVALID_VALUE', `--frequency: ${flags.frequency} is too short; at least 1s`)
     return this.watch(readBundle, opts, frequencyMs)
   }
 

@@ -68,7 +68,10 @@ export async function loadVerifierConfig(path: string, env: NodeJS.ProcessEnv = 
   const keys = new Map<string, VerifyKey>()
   for (const name of entries) {
     const p = join(keydir, name)
-    if (!(await stat(p)).isFile()) continue
+    const st = await stat(p).catch((err: NodeJS.ErrnoException) => {
+      throw new BundleError('CONFIG_INVALID', `${file}: ${p} in keydir cannot be read (${err.code ?? err.message}; a dangling link?)`)
+    })
+    if (!st.isFile()) continue
     try {
       keys.set(name, await loadPublicKey(p, name))
     } catch (err) {

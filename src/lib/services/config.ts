@@ -1,8 +1,9 @@
 import {readFile} from 'node:fs/promises'
 import {dirname, isAbsolute, join, resolve} from 'node:path'
 
+import {fileErrorFrom} from '../core/errors.js'
 import {loadYaml} from '../core/lazy.js'
-import {parseDuration} from '../core/values.js'
+import {parseDuration, parseInteger} from '../core/values.js'
 import {expandEnv} from '../bundle/keyset-config.js'
 import {loadPublicKey, type VerifyKey} from '../bundle/keys.js'
 import {parsePersistentHandle} from '../tpm/handles.js'
@@ -18,7 +19,7 @@ async function loadYamlFile(path: string): Promise<{file: string; doc: Record<st
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new ServiceError('CONFIG_INVALID', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw fileErrorFrom(err, file, 'read the config')
   }
   const yaml = await loadYaml()
   let doc: unknown
@@ -30,6 +31,13 @@ async function loadYamlFile(path: string): Promise<{file: string; doc: Record<st
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ServiceError('CONFIG_INVALID', `${file}: expected a mapping of settings`)
   return {file, doc: doc as Record<string, unknown>}
+}
+
+/** body-limit: a positive byte count (a bad value must not switch the limit off). */
+function bodyLimit(file: string, doc: Record<string, unknown>): number {
+  const n = parseInteger(str(file, doc, 'body-limit', false, String(1024 * 1024)) as string, `${file}: body-limit`)
+  if (n < 1) throw new ServiceError('CONFIG_INVALID', `${file}: body-limit must be a positive number of bytes, got ${n}`)
+  return n
 }
 
 function str(file: string, doc: Record<string, unknown>, key: string, required: boolean, dflt?: string): string | undefined {
@@ -85,7 +93,7 @@ export async function loadSignerUnixConfig(path: string): Promise<SignerUnixConf
     filename: str(file, doc, 'filename', false, 'spiffetrustbundle.token') as string,
     tmpfile: str(file, doc, 'tmpfile', false, 'spiffetrustbundle.token.tmp') as string,
     issuer: str(file, doc, 'issuer', false),
-    bodyLimit: Number(str(file, doc, 'body-limit', false, String(1024 * 1024))),
+    bodyLimit: bodyLimit(file, doc),
   }
 }
 
@@ -132,7 +140,7 @@ export async function loadSignerHttpConfig(path: string): Promise<SignerHttpConf
     listenAddr: str(file, doc, 'listen-addr', true) as string,
     allowedAddrs: allowed as string[],
     ...(tlsCert ? {tlsCert: relativeTo(file, tlsCert), tlsKey: relativeTo(file, tlsKey as string)} : {}),
-    bodyLimit: Number(str(file, doc, 'body-limit', false, String(1024 * 1024))),
+    bodyLimit: bodyLimit(file, doc),
     headersTimeoutMs: ms('headers-timeout', '5s'),
     requestTimeoutMs: ms('request-timeout', '30s'),
   }

@@ -2,7 +2,7 @@ import {promises as fs} from 'node:fs'
 import {connect} from 'node:net'
 import type {Server} from 'node:http'
 
-import {defineErrorClass, ExitCode} from '../core/errors.js'
+import {defineErrorClass, ExitCode, fileErrorFrom} from '../core/errors.js'
 
 export const ServiceError = defineErrorClass('ServiceError', {
   CONFIG_INVALID: ExitCode.USAGE,
@@ -33,13 +33,18 @@ export async function listenUnix(server: Server, path: string, mode: number): Pr
   if (st) {
     if (!st.isSocket()) throw new ServiceError('SOCKET_IN_USE', `${path} exists and is not a socket; not removing it`)
     if (await socketIsLive(path)) throw new ServiceError('SOCKET_IN_USE', `a server is already listening on ${path}`, {suggestions: ['stop it first, or configure another socket']})
-    await fs.unlink(path)
+    await fs.unlink(path).catch((err) => {
+      throw fileErrorFrom(err, path, 'remove the stale socket')
+    })
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new ServiceError('LISTEN_FAILED', `cannot listen on ${path}: ${err.code ?? err.message}`)))
     server.listen(path, () => resolve())
   })
-  await fs.chmod(path, mode)
+  await fs.chmod(path, mode).catch((err) => {
+    server.close()
+    throw fileErrorFrom(err, path, 'set the socket mode')
+  })
 }
 
 export async function listenTcp(server: Server, addr: string): Promise<{host: string; port: number}> {

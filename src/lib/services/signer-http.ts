@@ -3,7 +3,9 @@ import {readFile} from 'node:fs/promises'
 import {createServer as createHttpServer, type Server} from 'node:http'
 import {createServer as createHttpsServer} from 'node:https'
 import {isIP} from 'node:net'
+import {createSecureContext} from 'node:tls'
 
+import {fileErrorFrom} from '../core/errors.js'
 import {createHttpClient} from '../core/http.js'
 import type {Logger} from '../core/log.js'
 import {verifyOuterLayer} from '../bundle/verify.js'
@@ -75,9 +77,21 @@ export async function startSignerHttp(cfg: SignerHttpConfig, logger: Logger): Pr
   // Slow clients cannot hold connections: headers and whole requests have deadlines, checked
   // every 500 ms (node's default check interval is 30 s).
   const limits = {headersTimeout: cfg.headersTimeoutMs, requestTimeout: cfg.requestTimeoutMs, connectionsCheckingInterval: 500, keepAliveTimeout: 5000}
-  const server: Server = cfg.tlsCert
-    ? (createHttpsServer({...limits, cert: await readFile(cfg.tlsCert), key: await readFile(cfg.tlsKey as string)}, app) as unknown as Server)
-    : createHttpServer(limits, app)
+  const server: Server = cfg.tlsCert ? (createHttpsServer({...limits, ...(await tlsFiles(cfg.tlsCert, cfg.tlsKey as string))}, app) as unknown as Server) : createHttpServer(limits, app)
   const {port} = await listenTcp(server, cfg.listenAddr)
   return {server, port}
+}
+
+/** tls-cert and tls-key, read and checked as a pair before listening: a bad file is a config error, not a crash. */
+async function tlsFiles(certPath: string, keyPath: string): Promise<{cert: Buffer; key: Buffer}> {
+  const read = (p: string) => readFile(p).catch((err) => {
+    throw fileErrorFrom(err, p, 'read the TLS certificate or key')
+  })
+  const [cert, key] = await Promise.all([read(certPath), read(keyPath)])
+  try {
+    createSecureContext({cert, key})
+  } catch (err) {
+    throw new ServiceError('CONFIG_INVALID', `tls-cert ${certPath} / tls-key ${keyPath}: ${(err as Error).message}`)
+  }
+  return {cert, key}
 }

@@ -82,7 +82,7 @@ export class TpmSigner {
 
   /** The signing key's public key, SubjectPublicKeyInfo PEM (read once, then cached). */
   async publicKeyPem(): Promise<string> {
-    this.pem ??= await new TpmClient({tcti: this.tcti.text, timeoutMs: this.opts.timeoutMs, logger: this.opts.logger}).pubkeyPem(this.handle)
+    this.pem ??= await new TpmClient({tcti: this.tcti.text, timeoutMs: this.opts.timeoutMs, logger: this.opts.logger, transport: this.opts.transport}).pubkeyPem(this.handle)
     return this.pem
   }
 }

@@ -3,6 +3,8 @@ import {accessSync, constants} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 
+import {UsageError} from '../core/errors.js'
+
 /** A TCTI string as tpm2-tools takes it, with what trustctl needs to know about it. */
 export interface Tcti {
   text: string
@@ -24,7 +26,9 @@ export function parseTcti(text: string): Tcti {
   if (name === 'device') return {text, kind: 'device', path: conf && !conf.includes('=') ? conf : (opts.path ?? '/dev/tpm0')}
   if (name === 'swtpm') {
     if (opts.path) return {text, kind: 'swtpm-unix', path: opts.path}
-    return {text, kind: 'swtpm-tcp', host: opts.host ?? '127.0.0.1', port: Number(opts.port ?? 2321)}
+    const port = Number(opts.port ?? 2321)
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('INVALID_VALUE', `TCTI "${text}": port "${opts.port}" is not a TCP port (1-65535)`)
+    return {text, kind: 'swtpm-tcp', host: opts.host ?? '127.0.0.1', port}
   }
   return {text, kind: 'other'}
 }

@@ -173,10 +173,19 @@ function command(tag: number, cc: number, handles: number[], params: Buffer, aut
 async function socketTransport(tcti: Tcti, timeoutMs: number): Promise<Transport> {
   const sock: Socket = tcti.kind === 'swtpm-unix' ? createConnection(tcti.path as string) : createConnection(tcti.port as number, tcti.host)
   await new Promise<void>((resolve, reject) => {
-    sock.once('connect', resolve)
-    sock.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new TpmError('TCTI_UNAVAILABLE', `TPM not reachable through TCTI "${tcti.text}" (${e.code ?? e.message})`, {suggestions: ['check --tcti / TPM2TOOLS_TCTI, and that the TPM (or swtpm) is running']})),
-    )
+    // A host that never answers the connection must not outlast --tpm-timeout.
+    const timer = setTimeout(() => {
+      sock.destroy()
+      reject(new TpmError('TPM_TIMEOUT', `no connection to the TPM within ${timeoutMs} ms (TCTI ${tcti.text})`))
+    }, timeoutMs)
+    sock.once('connect', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    sock.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer)
+      reject(new TpmError('TCTI_UNAVAILABLE', `TPM not reachable through TCTI "${tcti.text}" (${e.code ?? e.message})`, {suggestions: ['check --tcti / TPM2TOOLS_TCTI, and that the TPM (or swtpm) is running']}))
+    })
   })
   let pending: Buffer[] = []
   let waiter: (() => void) | undefined
@@ -238,19 +247,25 @@ async function deviceTransport(tcti: Tcti, timeoutMs: number): Promise<Transport
       suggestions: ['check that the device exists and that this user may open it (group tss)'],
     })
   }
+  let readLeftPending = false
   return {
     async send(cmd) {
       await fh.write(cmd)
       const buf = Buffer.alloc(4096)
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TpmError('TPM_TIMEOUT', `the TPM did not answer within ${timeoutMs} ms (TCTI ${tcti.text})`)), timeoutMs)
+        timer = setTimeout(() => {
+          readLeftPending = true
+          reject(new TpmError('TPM_TIMEOUT', `the TPM did not answer within ${timeoutMs} ms (TCTI ${tcti.text})`))
+        }, timeoutMs)
       })
       const {bytesRead} = await Promise.race([fh.read(buf, 0, buf.length, null), timeout]).finally(() => clearTimeout(timer))
       return buf.subarray(0, bytesRead)
     },
     async close() {
-      await fh.close()
+      // close() waits for a pending read: after a timeout the read may never end, so do not wait.
+      if (readLeftPending) void fh.close().catch(() => undefined)
+      else await fh.close()
     },
   }
 }

@@ -1,4 +1,4 @@
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -86,6 +86,12 @@ describe("the seed README's config files load unchanged", () => {
     await expect(loadSignerUnixConfig(join(dir, 'b.conf'))).rejects.toThrow(/tpm-address must start with 0x/)
     writeFileSync(join(dir, 'c.conf'), 'socket: /s\ntpm-address: 0x81008006\n')
     await expect(loadSignerUnixConfig(join(dir, 'c.conf'))).rejects.toThrow(/"duration" is required/)
+    // A bad body-limit must not switch the limit off.
+    for (const limit of ['1MiB', '0', '-5']) {
+      writeFileSync(join(dir, 'd.conf'), `socket: /s\ntpm-address: 0x81008006\nduration: 1h\nbody-limit: ${limit}\n`)
+      await expect(loadSignerUnixConfig(join(dir, 'd.conf')), limit).rejects.toThrow(/body-limit/)
+    }
+    await expect(loadSignerUnixConfig(join(dir, 'missing.conf'))).rejects.toMatchObject({code: 'FILE_NOT_FOUND', exitCode: 3})
   })
 
   it('signer-http.conf: keydir relative to the file, primary and backup keys', async () => {
@@ -96,6 +102,14 @@ describe("the seed README's config files load unchanged", () => {
     expect(c).toMatchObject({listenAddr: ':8181', allowedAddrs: ['127.0.0.1', '1.2.3.4'], keydir: join(dir, 'keys'), bodyLimit: 1024 * 1024})
     expect(c.primary.name).toBe('a.pem')
     expect(c.backup?.name).toBe('c.pem')
+  })
+
+  it('a dangling link in keydir is a config error naming it', async () => {
+    const dir = tmp()
+    keysIn(dir, ['primary.pem', 'backup.pem'])
+    symlinkSync(join(dir, 'nowhere.pem'), join(dir, 'keys', 'dangling.pem'))
+    writeFileSync(join(dir, 'single.conf'), VERIFIER_SINGLE)
+    await expect(loadVerifierConfig(join(dir, 'single.conf'))).rejects.toMatchObject({code: 'CONFIG_INVALID', message: expect.stringMatching(/dangling\.pem in keydir cannot be read \(ENOENT/)})
   })
 
   it('both verifier.conf examples', async () => {

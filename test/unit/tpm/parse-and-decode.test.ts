@@ -119,6 +119,7 @@ describe('handles and TCTIs', () => {
     expect(parseTcti('swtpm:host=127.0.0.1,port=2321')).toMatchObject({kind: 'swtpm-tcp', host: '127.0.0.1', port: 2321})
     expect(parseTcti('device:/dev/tpmrm0')).toMatchObject({kind: 'device', path: '/dev/tpmrm0'})
     expect(parseTcti('tabrmd:bus_type=session').kind).toBe('other')
+    for (const bad of ['swtpm:port=abc', 'swtpm:host=127.0.0.1,port=70000', 'swtpm:port=0']) expect(() => parseTcti(bad), bad).toThrow(/is not a TCP port/)
     expect(lockPathFor(parseTcti('swtpm:path=/run/x/sock'))).toBe('/run/x/.sock.trustctl.lock')
     expect(lockPathFor(parseTcti('device:/dev/tpmrm0'))).toMatch(/trustctl-tpm-tpmrm0\.lock$/)
   })
