@@ -203,7 +203,7 @@ export interface FleetSummary {
  * bulk list and one registrar list. Flags two endpoints reporting the same UUID (the spoofing case
  * of the plugin's security notes) and UUIDs passing in the verifier with no reachable agent.
  */
-export async function fleetStatus(c: KeylimeClient, endpoints: Endpoint[], opts: {concurrency: number; onAgent?: (reachable: boolean) => void}): Promise<{summary: FleetSummary; agents: FleetAgent[]}> {
+export async function fleetStatus(c: KeylimeClient, endpoints: Endpoint[], opts: {concurrency: number; onAgent?: (reachable: boolean) => void; verifierStates?: VerifierStatus[]}): Promise<{summary: FleetSummary; agents: FleetAgent[]}> {
   const reported: Array<{uuid: string} | {error: string; reachable: boolean}> = new Array(endpoints.length)
   let next = 0
   let stopped = false
@@ -223,7 +223,7 @@ export async function fleetStatus(c: KeylimeClient, endpoints: Endpoint[], opts:
   const scan = Promise.all(Array.from({length: Math.max(1, Math.min(opts.concurrency, endpoints.length))}, worker))
   let registrarError: string | null = null
   const lists = Promise.all([
-    verifierList(c),
+    opts.verifierStates ?? verifierList(c), // already fetched when the agents came from the verifier
     registrarList(c).catch((err: Error) => {
       registrarError = err.message // registrar presence is then unknown (null), and said so
       return undefined

@@ -1,9 +1,11 @@
+import {readFile} from 'node:fs/promises'
+
 import {Flags} from '@oclif/core'
 
 import {KeylimeCommand} from '../../../keylime-command.js'
-import {UsageError} from '../../../lib/core/errors.js'
+import {fileErrorFrom, UsageError} from '../../../lib/core/errors.js'
 import {withProgress} from '../../../lib/core/progress.js'
-import {fleetStatus, parseAgentsFile, verifierList} from '../../../lib/keylime/ops.js'
+import {fleetStatus, parseAgentsFile, verifierList, type VerifierStatus} from '../../../lib/keylime/ops.js'
 
 export default class KeylimeFleetStatus extends KeylimeCommand<typeof KeylimeFleetStatus> {
   static override summary = 'Check many Keylime agents: reported UUID, verifier state, registrar presence, duplicates'
@@ -26,9 +28,8 @@ unreachable verifier is exit 7.`
   async run() {
     const client = await this.keylime()
     let endpoints
+    let verifierStates: VerifierStatus[] | undefined
     if (this.flags.agents) {
-      const {readFile} = await import('node:fs/promises')
-      const {fileErrorFrom} = await import('../../../lib/core/errors.js')
       let text: string
       try {
         text = await readFile(this.flags.agents, 'utf8')
@@ -37,11 +38,12 @@ unreachable verifier is exit 7.`
       }
       endpoints = parseAgentsFile(text, this.flags.agents)
     } else {
-      endpoints = (await verifierList(client)).filter((a) => a.ip && a.port).map((a) => ({host: a.ip as string, port: a.port as number}))
+      verifierStates = await verifierList(client)
+      endpoints = verifierStates.filter((a) => a.ip && a.port).map((a) => ({host: a.ip as string, port: a.port as number}))
     }
     if (endpoints.length === 0) throw new UsageError('INVALID_VALUE', 'no agents to check')
     const progress = {title: `Checking ${endpoints.length} Keylime agent${endpoints.length === 1 ? '' : 's'}`, total: endpoints.length, enabled: Boolean(process.stderr.isTTY) && !this.jsonEnabled(), failedLabel: 'unreachable', color: this.colorEnabled(process.stderr)}
-    const result = await withProgress(progress, (tick) => fleetStatus(client, endpoints, {concurrency: this.flags.concurrency ?? 32, onAgent: tick}))
+    const result = await withProgress(progress, (tick) => fleetStatus(client, endpoints, {concurrency: this.flags.concurrency ?? 32, onAgent: tick, verifierStates}))
     const s = result.summary
     this.print(
       [
