@@ -12,7 +12,9 @@ export default class CtmKeysPrune extends CtmCommand<typeof CtmKeysPrune> {
   static override description = `The ciphertrust_kms plugin never destroys keys; after rotations and server re-installs they pile up.
 A key is stale when its spire-active label is not true, or its spire-last-update is older than --stale
 (default 14d, the plugin's own window). --dry-run lists them; otherwise each is destroyed with
-POST /api/v1/vault/keys2/{id}/destroy, after a confirmation on a terminal or with --yes.`
+POST /api/v1/vault/keys2/{id}/destroy, after a confirmation on a terminal or with --yes.
+--trust-domain and/or --server-id is required: without a scope the keys of every SPIRE server in
+CipherTrust Manager would match.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --trust-domain example.org --dry-run',
